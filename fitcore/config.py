@@ -1,0 +1,115 @@
+"""Run settings: one frozen value, validated in one place for the CLI, the URL and the pages."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .impl import IMPLEMENTATIONS
+from .optim import OPTIMIZERS, Schedule
+from .problems import DTYPES, REDUCTIONS, get_problem
+
+MAX_STEPS = 10_000_000
+MAX_LR = 1e6
+MAX_NOISE = 1e3
+MAX_SEED = 2**32 - 1
+
+
+class ConfigError(ValueError):
+    """A setting is out of range; the message names it and says what would work."""
+
+
+@dataclass(frozen=True)
+class StopConditions:
+    """Ways to end a run before its step budget: a loss target, or a plateau.
+
+    plateau: stop at step k when |loss(k) − loss(k − window)| ≤ tol·|loss(k − window)|.
+    """
+
+    loss_below: float | None = None
+    plateau_tol: float | None = None
+    plateau_window: int = 100
+
+    def __post_init__(self) -> None:
+        if self.loss_below is not None and not (math.isfinite(self.loss_below) and self.loss_below >= 0):
+            raise ConfigError(f"loss threshold must be a finite number ≥ 0, got {self.loss_below}")
+        if self.plateau_tol is not None and not (math.isfinite(self.plateau_tol) and 0 <= self.plateau_tol < 1):
+            raise ConfigError(f"plateau tolerance must be in [0, 1), got {self.plateau_tol}")
+        if not 1 <= self.plateau_window <= 100_000:
+            raise ConfigError(f"plateau window must be 1..100000 steps, got {self.plateau_window}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    problem: str
+    variant: str
+    impl: str
+    optimizer: str
+    lr: float
+    steps: int
+    reduction: str
+    dtype: str
+    points: int
+    noise: float
+    seed: int = 0
+    compiled: bool = False
+    schedule: Schedule = field(default_factory=Schedule)
+    stop: StopConditions = field(default_factory=StopConditions)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @classmethod
+    def notebook(cls, problem_id: str, variant: str | None = None, **overrides: Any) -> "RunConfig":
+        """The settings a notebook used, with any of them overridden."""
+        problem = get_problem(problem_id)
+        chosen = problem.variant(variant) if variant else problem.default_variant
+        values: dict[str, Any] = dict(problem=problem.id, variant=chosen.key, points=problem.default_points,
+                                      noise=problem.default_noise, **chosen.settings)
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_choice(name: str, value: Any, choices: Any) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} {value!r} is not one of: {', '.join(map(str, choices))}")
+
+
+def validate(config: RunConfig) -> None:
+    try:
+        problem = get_problem(config.problem)
+    except KeyError as error:
+        raise ConfigError(error.args[0]) from None
+    _check_choice("variant", config.variant, [v.key for v in problem.variants])
+    _check_choice("implementation", config.impl, list(IMPLEMENTATIONS))
+    _check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    _check_choice("reduction", config.reduction, REDUCTIONS)
+    _check_choice("dtype", config.dtype, DTYPES)
+    if isinstance(config.lr, bool) or not isinstance(config.lr, (int, float)) or not math.isfinite(config.lr) \
+            or not 0 < config.lr <= MAX_LR:
+        raise ConfigError(f"learning rate must be a number in (0, {MAX_LR:g}], got {config.lr!r}")
+    if not isinstance(config.steps, int) or not 1 <= config.steps <= MAX_STEPS:
+        raise ConfigError(f"steps must be a whole number from 1 to {MAX_STEPS:,}, got {config.steps!r}")
+    low, high = problem.points_range
+    if not isinstance(config.points, int) or not low <= config.points <= high:
+        raise ConfigError(f"points for {problem.id} must be a whole number from {low} to {high:,}, "
+                          f"got {config.points!r}")
+    if not isinstance(config.noise, (int, float)) or not math.isfinite(config.noise) \
+            or not 0 <= config.noise <= MAX_NOISE:
+        raise ConfigError(f"noise must be a number from 0 to {MAX_NOISE:g}, got {config.noise!r}")
+    if not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
+        raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED}, got {config.seed!r}")
+    if config.impl == "analytic":
+        if config.optimizer not in ("sgd", "momentum"):
+            raise ConfigError(f"the analytic implementation is exact for sgd and momentum only, not "
+                              f"{config.optimizer}; pick numpy with float64 for a reference run")
+        if config.optimizer == "momentum" and not config.schedule.is_constant:
+            raise ConfigError("the analytic implementation has no closed form for momentum with a changing "
+                              "learning rate; use a constant schedule or the numpy implementation")

@@ -1,0 +1,403 @@
+"""The training engine: every implementation's loop, history, stopping and divergence checks.
+
+A ``Run`` holds one training run's state explicitly. ``advance`` runs chunks of steps until a
+step or time budget is spent and returns a ``Snapshot``; calling it again continues exactly
+where it stopped, so a caller may pause at any snapshot and resume later. ``iterate`` wraps
+that into a generator. Observers only read snapshots: nothing they do changes the run.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from .analytic import QuadraticLoss, quadratic_loss
+from .config import RunConfig
+from .impl import StepSettings, Stepper, TrainState, make_stepper
+from .problems import Dataset, Problem, get_problem, make_dataset
+
+HISTORY_CAP = 2000
+MAX_LOG_LINES = 200
+DIVERGENCE_FACTOR = 1e8  # a loss this many times the initial one counts as diverged
+CHUNK_SECONDS = 0.025    # keeps every chunk well under the UI's 100 ms hand-back
+MAX_CHUNK = 1 << 20
+
+STATUSES = ("ready", "running", "paused", "completed", "stopped", "diverged")
+FINISHED = ("completed", "stopped", "diverged")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps for a shared deployment: wall time and steps per run (None: no cap)."""
+
+    max_seconds: float | None = None
+    max_steps: int | None = None
+
+
+def record_steps(total: int, cap: int = HISTORY_CAP) -> np.ndarray:
+    """Steps whose iterates are kept: every step for short runs; otherwise half log-spaced (dense
+    early, where the loss moves fastest) and half evenly spaced, with 0 and the last step."""
+    if total + 1 <= cap:
+        return np.arange(total + 1)
+    half = (cap - 2) // 2
+    even = np.round(np.linspace(0, total, half)).astype(np.int64)
+    early = np.round(np.geomspace(1, total, half)).astype(np.int64)
+    return np.unique(np.concatenate([[0, total], even, early]))
+
+
+@dataclass
+class History:
+    """At most ``HISTORY_CAP`` recorded (step, loss, θ) points, whatever the number of steps."""
+
+    plan: np.ndarray
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    params: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, step: int, loss: float, params: np.ndarray) -> None:
+        if self.steps and step <= self.steps[-1]:
+            return
+        self.steps.append(int(step))
+        self.losses.append(float(loss))
+        self.params.append(np.asarray(params, dtype=np.float64))
+        if len(self.steps) > HISTORY_CAP:
+            keep = list(range(0, len(self.steps) - 1, 2)) + [len(self.steps) - 1]
+            self.steps = [self.steps[i] for i in keep]
+            self.losses = [self.losses[i] for i in keep]
+            self.params = [self.params[i] for i in keep]
+
+    def extend_plan(self, total: int) -> None:
+        after = self.steps[-1] if self.steps else -1
+        plan = record_steps(total)
+        self.plan = np.union1d(self.plan[self.plan <= after], plan[plan > after])
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        steps = np.array(self.steps, dtype=np.int64)
+        losses = np.array(self.losses, dtype=np.float64)
+        params = np.array(self.params, dtype=np.float64).reshape(len(self.steps), -1)
+        return steps, losses, params
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclass(frozen=True)
+class LogLine:
+    step: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a caller sees after a chunk: only finite numbers, never a NaN."""
+
+    step: int
+    total_steps: int
+    loss: float
+    params: np.ndarray
+    elapsed: float
+    steps_per_second: float
+    status: str
+    reason: str
+    message: str
+    diverged_at: int | None
+    compile_seconds: float
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 1.0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class Run:
+    """One training run: data, implementation, state, history and notebook log."""
+
+    def __init__(self, config: RunConfig, limits: Limits = Limits()) -> None:
+        self.config = config
+        self.limits = limits
+        self.problem: Problem = get_problem(config.problem)
+        self.data: Dataset = make_dataset(self.problem, config.seed, config.points, config.noise, config.dtype)
+        self.quad: QuadraticLoss = quadratic_loss(self.data, config.reduction)
+        self.total_steps = config.steps
+        self.step = 0
+        self.status = "ready"
+        self.reason = ""
+        self.message = ""
+        self.diverged_at: int | None = None
+        self.elapsed = 0.0
+        self.compile_seconds = 0.0
+        init = self.data.init.astype(np.float64)
+        self.initial_loss = float(self.quad.loss(init))
+        self.divergence_limit = DIVERGENCE_FACTOR * max(self.initial_loss, self.quad.optimum_loss, 1e-12)
+        self.history = History(plan=record_steps(self.total_steps))
+        self.current_params = init
+        self.current_loss = self.initial_loss
+        self.log: list[LogLine] = [LogLine(0, text) for text in self.problem.intro_lines(init)]
+        variant = self.problem.variant(config.variant)
+        self.log_phase = variant.log_phase
+        self.log_every = self._log_every(variant.log_every)
+        self._recent_losses = np.empty(0)
+        self._stepper: Stepper | None = None
+        self._chunk = 8
+
+    # --- setup -------------------------------------------------------------------------
+    def _log_every(self, every: int) -> int:
+        lines = self.total_steps / every
+        return every * max(1, math.ceil(lines / MAX_LOG_LINES))
+
+    @property
+    def prepared(self) -> bool:
+        return self._stepper is not None
+
+    def prepare(self) -> Stepper:
+        """Build the implementation (importing its framework) and compile it if asked."""
+        if self._stepper is None:
+            c = self.config
+            settings = StepSettings(optimizer=c.optimizer, lr=c.lr, reduction=c.reduction, schedule=c.schedule,
+                                    total_steps=c.steps, compiled=c.compiled)
+            stepper = make_stepper(c.impl, self.data, settings)
+            started = time.perf_counter()
+            stepper.warmup()
+            self.compile_seconds = time.perf_counter() - started
+            self._stepper = stepper
+            self.current_loss = stepper.loss()
+            if self.status == "ready":
+                self.history.add(0, self.current_loss, self.current_params)
+        return self._stepper
+
+    # --- control -----------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def pause(self) -> Snapshot:
+        if not self.finished and self.status != "ready":
+            self.status = "paused"
+        return self.snapshot()
+
+    def stop(self) -> Snapshot:
+        """End the run here, by the user's choice."""
+        if not self.finished:
+            self._finish("stopped", "user", f"Stopped by you at step {self.step:,}.")
+        return self.snapshot()
+
+    def extend(self, extra_steps: int) -> None:
+        """Raise the step budget (Step after a completed run); a diverged run stays diverged."""
+        if self.status == "diverged" or extra_steps <= 0:
+            return
+        self.total_steps = max(self.total_steps, self.step + extra_steps)
+        self.history.extend_plan(self.total_steps)
+        if self.finished:
+            self.status, self.reason, self.message = "paused", "", ""
+
+    def advance(self, max_steps: int | None = None, max_seconds: float | None = None) -> Snapshot:
+        """Run until ``max_steps`` more steps, ``max_seconds`` of wall time, or the end."""
+        if self.finished:
+            return self.snapshot()
+        stepper = self.prepare()
+        self.status = "running"
+        end = self.total_steps if max_steps is None else min(self.total_steps, self.step + max_steps)
+        if self.limits.max_steps is not None:
+            end = min(end, self.limits.max_steps)
+        started = time.perf_counter()
+        while self.step < end and not self.finished:
+            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+                break
+            if self._over_time():
+                break
+            self._run_chunk(stepper, min(end - self.step, self._chunk))
+        self.current_loss = float(stepper.loss()) if not self.finished else self.current_loss
+        if not self.finished:
+            if self.step >= self.total_steps:
+                self._complete("steps", f"Completed all {self.total_steps:,} steps.")
+            elif self.limits.max_steps is not None and self.step >= self.limits.max_steps:
+                self._finish("stopped", "cap_steps",
+                             f"Stopped at the deployment's cap of {self.limits.max_steps:,} steps per run. "
+                             "Running locally, raise FITCORE_MAX_STEPS (or max_steps in .streamlit/secrets.toml).")
+            elif self._over_time():
+                self._finish("stopped", "cap_time",
+                             f"Stopped after the deployment's cap of {self.limits.max_seconds:g} s per run. "
+                             "Running locally, raise FITCORE_MAX_SECONDS (or max_seconds in "
+                             ".streamlit/secrets.toml).")
+            else:
+                self.status = "paused"
+        return self.snapshot()
+
+    def _over_time(self) -> bool:
+        return self.limits.max_seconds is not None and self.elapsed >= self.limits.max_seconds
+
+    # --- one chunk -----------------------------------------------------------------------
+    def _run_chunk(self, stepper: Stepper, n: int) -> None:
+        start = self.step
+        plan = self.history.plan
+        record_history = plan[(plan >= start) & (plan < start + n)] - start
+        log_steps = self._log_steps(start, n)
+        offsets = sorted(set(record_history.tolist()) | {t + 1 - start for t in log_steps} | {n})
+        saved = stepper.state().copy()
+        began = time.perf_counter()
+        losses, recorded = stepper.run(n, offsets)
+        spent = time.perf_counter() - began
+        self.elapsed += spent
+        self._chunk = int(min(MAX_CHUNK, max(1, min(4 * n, CHUNK_SECONDS * n / max(spent, 1e-9)))))
+        at = {offset: recorded[i] for i, offset in enumerate(offsets)}
+
+        cut, status, reason, message = self._first_event(start, losses)
+        if cut is None and not np.all(np.isfinite(at[n])):
+            cut, status, reason = n, "diverged", "nonfinite"
+            message = self._divergence_message(start + n)
+        usable = n if cut is None else max(cut, 0)
+        for offset in record_history.tolist():
+            if offset < usable or (cut is not None and status != "diverged" and offset == usable):
+                self.history.add(start + offset, losses[offset], at[offset])
+        for t in log_steps:
+            if t - start < usable:
+                self._log(t, losses[t - start], at[t + 1 - start])
+
+        if cut is None:
+            self.step = start + n
+            self.current_params = at[n]
+            self._remember_losses(losses)
+            return
+        # An event inside the chunk: replay from its start to the exact step, then finish.
+        keep = cut if status != "diverged" else max(cut - 1, 0)
+        stepper.load(saved)
+        _, replay = stepper.run(keep, [keep])
+        self.step = start + keep
+        self.current_params = replay[-1]
+        self.current_loss = float(losses[keep]) if keep < n and np.isfinite(losses[keep]) else self.current_loss
+        if status == "diverged":
+            self.diverged_at = start + cut
+            self.history.add(self.step, self.current_loss, self.current_params)
+            self._finish("diverged", reason, message)
+        else:
+            self.current_loss = float(losses[cut])
+            self._complete(reason, message)
+
+    def _first_event(self, start: int, losses: np.ndarray) -> tuple[int | None, str, str, str]:
+        """The first offset where the loss diverges or a stop condition holds."""
+        events: list[tuple[int, str, str, str]] = []
+        bad = ~np.isfinite(losses) | (losses > self.divergence_limit)
+        if bad.any():
+            j = int(np.argmax(bad))
+            reason = "nonfinite" if not np.isfinite(losses[j]) else "exploded"
+            events.append((j, "diverged", reason, self._divergence_message(start + j)))
+        stop = self.config.stop
+        if stop.loss_below is not None:
+            hit = losses <= stop.loss_below
+            if hit.any():
+                j = int(np.argmax(hit))
+                events.append((j, "completed", "loss_below",
+                               f"Loss reached {losses[j]:.6g} ≤ {stop.loss_below:g} at step {start + j:,}."))
+        if stop.plateau_tol is not None:
+            window = stop.plateau_window
+            joined = np.concatenate([self._recent_losses, losses])
+            offset = len(self._recent_losses)
+            idx = np.arange(offset, len(joined))
+            valid = idx - window >= 0
+            if valid.any():
+                now, before = joined[idx[valid]], joined[idx[valid] - window]
+                flat = np.abs(now - before) <= stop.plateau_tol * np.abs(before)
+                if flat.any():
+                    j = int(idx[valid][np.argmax(flat)] - offset)
+                    events.append((j, "completed", "plateau",
+                                   f"Loss changed by less than {stop.plateau_tol:g} (relative) over {window} steps: "
+                                   f"plateau at step {start + j:,}."))
+        if not events:
+            return None, "", "", ""
+        return min(events, key=lambda e: (e[0], e[1] != "diverged"))
+
+    def _remember_losses(self, losses: np.ndarray) -> None:
+        window = self.config.stop.plateau_window if self.config.stop.plateau_tol is not None else 0
+        if window:
+            self._recent_losses = np.concatenate([self._recent_losses, losses])[-window:]
+
+    def _divergence_message(self, step: int) -> str:
+        text = f"Diverged at step {step:,}: the loss left every finite bound."
+        c = self.config
+        if c.optimizer == "sgd" and c.lr > self.quad.max_stable_lr:
+            text += (f" This learning rate {c.lr:g} is above 2/λmax = {self.quad.max_stable_lr:.4g}, the largest "
+                     "stable one for this data: each step overshoots the steepest direction by more than it "
+                     "corrects.")
+        else:
+            text += (f" The loss grew past {DIVERGENCE_FACTOR:g} × its starting value; for plain SGD the stable "
+                     f"limit here is 2/λmax = {self.quad.max_stable_lr:.4g}.")
+        return text
+
+    def _log_steps(self, start: int, n: int) -> list[int]:
+        every, phase = self.log_every, self.log_phase
+        first = start + ((phase - start) % every)
+        return list(range(first, min(start + n, self.total_steps), every))
+
+    def _log(self, t: int, loss: float, params_after: np.ndarray) -> None:
+        mse = loss / len(self.data.x) if self.config.reduction == "sum" else loss
+        self.log.append(LogLine(t, self.problem.log_line(t, float(loss), float(mse), params_after)))
+
+    def _complete(self, reason: str, message: str) -> None:
+        self._finish("completed", reason, message)
+
+    def _finish(self, status: str, reason: str, message: str) -> None:
+        self.status, self.reason, self.message = status, reason, message
+        if self.prepared and status != "diverged":
+            self.history.add(self.step, self.current_loss, self.current_params)
+        if status != "diverged":
+            self.log.extend(LogLine(self.step, text) for text in self.problem.final_lines(self.current_params))
+
+    # --- read-outs ------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        rate = self.step / self.elapsed if self.elapsed > 0 else 0.0
+        return Snapshot(step=self.step, total_steps=self.total_steps, loss=self.current_loss,
+                        params=self.current_params.copy(), elapsed=self.elapsed, steps_per_second=rate,
+                        status=self.status, reason=self.reason, message=self.message,
+                        diverged_at=self.diverged_at, compile_seconds=self.compile_seconds)
+
+    def state(self) -> TrainState:
+        return self.prepare().state()
+
+    def log_text(self) -> str:
+        return "\n".join(line.text for line in self.log)
+
+    def result(self) -> dict[str, Any]:
+        """Everything about the run as plain JSON-ready values (the CLI's --json object)."""
+        c = self.config
+        steps, losses, params = self.history.arrays()
+        return {
+            "problem": c.problem, "impl": c.impl, "optimizer": c.optimizer, "lr": c.lr, "steps": c.steps,
+            "seed": c.seed, "reduction": c.reduction, "dtype": c.dtype, "compiled": c.compiled,
+            "schedule": c.schedule.kind, "param_names": list(self.problem.param_names),
+            "data": {"x": self.data.x.astype(float).tolist(), "y": self.data.y.astype(float).tolist()},
+            "init": self.data.init.astype(float).tolist(),
+            "final": {"step": self.step, "loss": self.current_loss, "params": self.current_params.tolist()},
+            "history": [{"step": int(s), "loss": float(l), "params": p.tolist()}
+                        for s, l, p in zip(steps, losses, params)],
+            "status": self.status, "reason": self.reason, "message": self.message,
+            "diverged_at": self.diverged_at,
+            "optimum": {"loss": self.quad.optimum_loss, "params": self.quad.optimum.tolist()},
+            "max_stable_lr": self.quad.max_stable_lr,
+            "log": [line.text for line in self.log],
+            "elapsed_s": self.elapsed, "compile_s": self.compile_seconds,
+        }
+
+
+def iterate(run: Run, every_steps: int | None = None, every_seconds: float | None = None) -> Iterator[Snapshot]:
+    """Yield a snapshot every ``every_steps`` steps or ``every_seconds`` seconds until the run ends.
+
+    Closing the generator leaves the run paused where it was: ``iterate`` it again to resume.
+    """
+    if every_steps is None and every_seconds is None:
+        every_seconds = 0.1
+    while not run.finished:
+        yield run.advance(max_steps=every_steps, max_seconds=every_seconds)
+    yield run.snapshot()
+
+
+def train(config: RunConfig, limits: Limits = Limits()) -> Run:
+    """Run a configuration to the end and return the finished run."""
+    run = Run(config, limits)
+    run.advance()
+    return run

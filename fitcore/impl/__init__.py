@@ -1,0 +1,100 @@
+"""The six implementations, chosen by id. Frameworks load only when an implementation is built."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..problems import Dataset
+from .base import StepSettings, Stepper, TrainState
+
+PIP_COMMANDS: Mapping[str, str] = {
+    "numpy": "pip install numpy",
+    "torch": "pip install torch==2.13.0",
+    "tensorflow": "pip install tensorflow-cpu==2.21.0",
+}
+FRAMEWORK_NAMES: Mapping[str, str] = {"numpy": "NumPy", "torch": "PyTorch", "tensorflow": "TensorFlow"}
+
+
+class FrameworkMissing(ImportError):
+    """The implementation's framework cannot be imported; the message gives the pip command."""
+
+
+@dataclass(frozen=True)
+class Implementation:
+    id: str
+    label: str
+    framework: str
+    module: str
+    compiled_label: str
+    blurb: str
+
+    @property
+    def pip_command(self) -> str:
+        return PIP_COMMANDS[self.framework]
+
+
+IMPLEMENTATIONS: Mapping[str, Implementation] = {impl.id: impl for impl in (
+    Implementation("numpy", "NumPy — hand-written gradients", "numpy", "numpy_manual",
+                   "Gram matrix (cost independent of the number of points)",
+                   "The notebooks' NumPy loop: forward formula, gradient 2s·Φᵀr written out beside it."),
+    Implementation("torch-manual", "PyTorch — tensors, hand-written gradients", "torch", "torch_manual",
+                   "torch.compile (8 steps unrolled per call)",
+                   "Seed 004 §2: torch tensors, the same hand-written gradient, no autograd."),
+    Implementation("torch-autograd", "PyTorch — autograd", "torch", "torch_autograd",
+                   "torch.compile + torch.func (8 steps unrolled per call)",
+                   "requires_grad, loss.backward(), update by hand under torch.no_grad() (seeds 001–004)."),
+    Implementation("torch-nn", "PyTorch — nn.Module + torch.optim", "torch", "torch_nn",
+                   "torch.compile + torch.func (8 steps unrolled per call)",
+                   "nn.Linear over the features, nn.MSELoss and a torch.optim optimizer (seeds 000, 003)."),
+    Implementation("tf-tape", "TensorFlow — GradientTape + Keras optimizer", "tensorflow", "tf_tape",
+                   "XLA: a whole chunk inside one tf.function(jit_compile=True) while_loop",
+                   "tf.GradientTape and keras.optimizers, eager, as seed 000."),
+    Implementation("analytic", "Exact — closed form (float64)", "numpy", "analytic",
+                   "always exact; nothing to compile",
+                   "Eigen-decomposition of the Hessian: any step of SGD or momentum at once, float64."),
+)}
+
+FRAMEWORK_MODULES: Mapping[str, str] = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow"}
+
+
+def get_implementation(impl_id: str) -> Implementation:
+    try:
+        return IMPLEMENTATIONS[impl_id]
+    except KeyError:
+        raise KeyError(f"unknown implementation {impl_id!r}; choose one of {', '.join(IMPLEMENTATIONS)}") from None
+
+
+def framework_available(framework: str) -> bool:
+    """Whether the framework can be found, without importing it."""
+    try:
+        return importlib.util.find_spec(FRAMEWORK_MODULES[framework]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def is_available(impl_id: str) -> bool:
+    return framework_available(get_implementation(impl_id).framework)
+
+
+def missing_message(impl_id: str) -> str:
+    impl = get_implementation(impl_id)
+    return f"{FRAMEWORK_NAMES[impl.framework]} is not installed here: {impl.pip_command}"
+
+
+def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper:
+    """Build an implementation's stepper, importing its framework now."""
+    impl = get_implementation(impl_id)
+    if not framework_available(impl.framework):
+        raise FrameworkMissing(missing_message(impl_id))
+    try:
+        module = importlib.import_module(f"{__name__}.{impl.module}")
+    except ImportError as error:
+        raise FrameworkMissing(f"{missing_message(impl_id)} ({error})") from error
+    return module.make_stepper(data, settings)
+
+
+__all__ = ["IMPLEMENTATIONS", "Implementation", "FrameworkMissing", "StepSettings", "Stepper", "TrainState",
+           "get_implementation", "framework_available", "is_available", "missing_message", "make_stepper",
+           "PIP_COMMANDS", "FRAMEWORK_NAMES"]

@@ -1,0 +1,197 @@
+"""TensorFlow: tf.GradientTape and a Keras optimizer, eager, as seed 000.
+
+Compiled path: a whole chunk of steps inside one ``tf.function(jit_compile=True)`` running a
+``tf.while_loop`` (XLA). Keras optimizers keep Python-side state that cannot live inside that
+loop, so the compiled chunk applies fitcore's written-out update; buffers have a fixed
+capacity so XLA compiles once per problem, optimizer, reduction, dtype and data size.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from ..optim import ADAM_BETAS, EPS, MOMENTUM, RMS_ALPHA, SLOTS, init_slots, update  # noqa: E402
+from ..problems import Dataset, get_problem  # noqa: E402
+from .base import LoopStepper, StepSettings, Stepper, TrainState  # noqa: E402
+
+CAPACITY = 4096  # steps per compiled call
+
+
+def _reduce(squared: tf.Tensor, reduction: str) -> tf.Tensor:
+    return tf.reduce_mean(squared) if reduction == "mean" else tf.reduce_sum(squared)
+
+
+def _keras_schedule(settings: StepSettings) -> Any:
+    s, lr = settings.schedule, settings.lr
+    if s.kind == "step":
+        return keras.optimizers.schedules.ExponentialDecay(lr, s.step_size, s.gamma, staircase=True)
+    if s.kind == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(lr, 1, s.gamma)
+    if s.kind == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, max(settings.total_steps, 1), alpha=s.lr_min / lr)
+    return lr
+
+
+def make_keras_optimizer(settings: StepSettings) -> keras.optimizers.Optimizer:
+    lr = _keras_schedule(settings)
+    name = settings.optimizer
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr)
+    if name == "momentum":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=MOMENTUM)
+    if name == "rmsprop":
+        # Keras adds ε inside the square root: ε² there differs from torch's ε outside by < 1e-8.
+        return keras.optimizers.RMSprop(learning_rate=lr, rho=RMS_ALPHA, epsilon=EPS**2)
+    return keras.optimizers.Adam(learning_rate=lr, beta_1=ADAM_BETAS[0], beta_2=ADAM_BETAS[1], epsilon=EPS)
+
+
+class TapeStepper(LoopStepper):
+    def __init__(self, data: Dataset, settings: StepSettings) -> None:
+        super().__init__(data, settings)
+        self.dtype = tf.as_dtype(str(data.dtype))
+        self.x = tf.constant(data.x)
+        self.y = tf.constant(data.y)
+        self.theta = tf.Variable(data.init, dtype=self.dtype)
+        self.load(TrainState(data.init.astype(np.float64), {}, 0))
+
+    def _forward_loss(self) -> tf.Tensor:
+        y_pred = self.problem.predict(self.x, tf.unstack(self.theta))
+        return _reduce((self.y - y_pred) ** 2, self.settings.reduction)
+
+    def _step(self, lr: float, t: int) -> Any:
+        with tf.GradientTape() as tape:
+            loss = self._forward_loss()
+        grad = tape.gradient(loss, [self.theta])
+        self.optimizer.apply_gradients(zip(grad, [self.theta]))
+        return loss
+
+    def _losses_to_numpy(self, losses: list[Any]) -> np.ndarray:
+        return tf.stack(losses).numpy().astype(np.float64) if losses else np.empty(0)
+
+    def _params(self) -> np.ndarray:
+        return self.theta.numpy().astype(np.float64)
+
+    def _slot_variables(self) -> dict[str, Any]:
+        opt, name = self.optimizer, self.settings.optimizer
+        if name == "momentum":
+            return {"velocity": opt.momentums[0]}
+        if name == "rmsprop":
+            return {"square_avg": opt._velocities[0]}
+        if name == "adam":
+            return {"exp_avg": opt._momentums[0], "exp_avg_sq": opt._velocities[0]}
+        return {}
+
+    def _velocity_scale(self) -> float:
+        # Keras's momentum slot is −lr × torch's buffer (see fitcore.optim.KERAS_RESIDUALS).
+        return -self.settings.schedule.at(self.settings.lr, max(self.t - 1, 0), self.settings.total_steps)
+
+    def state(self) -> TrainState:
+        slots = {k: v.numpy().astype(np.float64) for k, v in self._slot_variables().items()}
+        if "velocity" in slots:
+            slots["velocity"] = slots["velocity"] / self._velocity_scale()
+        return TrainState(self._params(), slots, self.t)
+
+    def load(self, state: TrainState) -> None:
+        self.theta.assign(state.params.astype(self.data.dtype))
+        self.optimizer = make_keras_optimizer(self.settings)
+        self.optimizer.build([self.theta])
+        self.optimizer.iterations.assign(state.t)
+        self.t = state.t
+        for name, variable in self._slot_variables().items():
+            if name in state.slots:
+                value = state.slots[name] * (self._velocity_scale() if name == "velocity" else 1.0)
+                variable.assign(value.astype(self.data.dtype))
+
+    def loss(self) -> float:
+        return float(self._forward_loss())
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_chunk(problem_id: str, optimizer: str, reduction: str) -> Any:
+    """The XLA chunk for one problem, optimizer and reduction; pure, so shared by every run."""
+    problem = get_problem(problem_id)
+    names = SLOTS[optimizer]
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def chunk(theta: tf.Tensor, slots: tuple, x: tf.Tensor, y: tf.Tensor, lrs: tf.Tensor, t0: tf.Tensor,
+              count: tf.Tensor) -> Any:
+        losses = tf.TensorArray(theta.dtype, size=CAPACITY)
+        trail = tf.TensorArray(theta.dtype, size=CAPACITY + 1).write(0, theta)
+
+        def body(i: tf.Tensor, theta: tf.Tensor, slots: tuple, losses: Any, trail: Any) -> Any:
+            with tf.GradientTape() as tape:
+                tape.watch(theta)
+                y_pred = problem.predict(x, tf.unstack(theta))
+                loss = _reduce((y - y_pred) ** 2, reduction)
+            grad = tape.gradient(loss, theta)
+            step_t = t0 + tf.cast(i, theta.dtype)
+            theta, new_slots = update(optimizer, theta, grad, dict(zip(names, slots)), lrs[i], step_t, tf.sqrt)
+            return (i + 1, theta, tuple(new_slots[k] for k in names), losses.write(i, loss),
+                    trail.write(i + 1, theta))
+
+        _, theta, slots, losses, trail = tf.while_loop(
+            lambda i, *_: i < count, body, (tf.constant(0), theta, slots, losses, trail),
+            maximum_iterations=CAPACITY)
+        return theta, slots, losses.stack(), trail.stack()
+
+    return chunk
+
+
+class XlaStepper(Stepper):
+    def __init__(self, data: Dataset, settings: StepSettings) -> None:
+        super().__init__(data, settings)
+        self.dtype = tf.as_dtype(str(data.dtype))
+        self.names = SLOTS[settings.optimizer]
+        self.x = tf.constant(data.x)
+        self.y = tf.constant(data.y)
+        self.chunk = compiled_chunk(self.problem.id, settings.optimizer, settings.reduction)
+        self.load(TrainState(data.init.astype(np.float64), {}, 0))
+
+    def _call(self, count: int) -> Any:
+        lrs = np.zeros(CAPACITY)
+        lrs[:count] = self.lrs(self.t, count)
+        return self.chunk(self.theta, self.slots, self.x, self.y, tf.constant(lrs, self.dtype),
+                          tf.constant(float(self.t), self.dtype), tf.constant(count))
+
+    def warmup(self) -> None:
+        self._call(1)  # traces and compiles; the returned state is discarded
+
+    def run(self, n: int, record: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        losses, trail = [], [self.theta.numpy()[None, :]]
+        done = 0
+        while done < n:
+            count = min(CAPACITY, n - done)
+            self.theta, self.slots, chunk_losses, chunk_trail = self._call(count)
+            losses.append(chunk_losses.numpy()[:count])
+            trail.append(chunk_trail.numpy()[1:count + 1])
+            self.t += count
+            done += count
+        all_params = np.concatenate(trail).astype(np.float64)
+        all_losses = np.concatenate(losses).astype(np.float64) if losses else np.empty(0)
+        return all_losses, all_params[np.asarray(list(record), dtype=np.int64)].reshape(len(record), -1)
+
+    def state(self) -> TrainState:
+        slots = {k: v.numpy().astype(np.float64) for k, v in zip(self.names, self.slots)}
+        return TrainState(self.theta.numpy().astype(np.float64), slots, self.t)
+
+    def load(self, state: TrainState) -> None:
+        self.theta = tf.constant(state.params.astype(self.data.dtype))
+        fresh = init_slots(self.settings.optimizer, lambda: tf.zeros_like(self.theta))
+        self.slots = tuple(tf.constant(state.slots[k].astype(self.data.dtype)) if k in state.slots else fresh[k]
+                           for k in self.names)
+        self.t = state.t
+
+    def loss(self) -> float:
+        y_pred = self.problem.predict(self.x, tf.unstack(self.theta))
+        return float(_reduce((self.y - y_pred) ** 2, self.settings.reduction))
+
+
+def make_stepper(data: Dataset, settings: StepSettings) -> Stepper:
+    return XlaStepper(data, settings) if settings.compiled else TapeStepper(data, settings)

@@ -1,0 +1,139 @@
+"""PyTorch's compiled path: torch.compile over a chunk of UNROLL steps.
+
+Measured here (2 cores): a compiled single step still pays ~20 µs of Python and dispatch per
+call, and autograd's backward() breaks the graph. So a chunk unrolls UNROLL steps, and the
+autograd styles take their gradient with torch.func.grad_and_value, which torch.compile traces
+whole. The first call compiles (2–10 s, reported apart as compile time); later runs with the
+same problem, optimizer and reduction reuse it. Updates use fitcore's written-out formulas.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.func import grad_and_value
+
+from ..optim import SLOTS, init_slots, update
+from ..problems import Dataset, Problem, get_problem
+from .base import StepSettings, Stepper, TrainState
+from .torch_common import TORCH_DTYPES, as_tensor
+
+UNROLL = 8
+
+
+def _reduce(squared: torch.Tensor, reduction: str) -> torch.Tensor:
+    return squared.mean() if reduction == "mean" else squared.sum()
+
+
+def _manual_gradient(problem: Problem, reduction: str) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    def gradient(params: torch.Tensor, x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor) -> Any:
+        residual = problem.predict(x, params) - y
+        grad_y_pred = 2.0 * scale * residual
+        grad = torch.stack([(grad_y_pred * f.fn(x)).sum() for f in problem.features])
+        return grad, _reduce(residual.pow(2), reduction)
+    return gradient
+
+
+def _autograd_gradient(problem: Problem, reduction: str) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    def loss(params: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return _reduce((problem.predict(x, params) - y).pow(2), reduction)
+    with_grad = grad_and_value(loss)
+    return lambda params, x, y, scale: with_grad(params, x, y)
+
+
+def _nn_gradient(problem: Problem, reduction: str) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    bias_index = [i for i, f in enumerate(problem.features) if f.is_constant]
+    weight_index = [i for i, f in enumerate(problem.features) if not f.is_constant]
+
+    def loss(params: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        inputs = torch.stack([problem.features[i].fn(x) for i in weight_index], dim=1) if weight_index \
+            else x.new_zeros((x.shape[0], 0))
+        weight = params[weight_index].reshape(1, -1)
+        bias = params[bias_index] if bias_index else None
+        offset = problem.offset.fn(x) if problem.offset is not None else 0.0
+        prediction = F.linear(inputs, weight, bias).flatten() + offset  # what nn.Linear computes
+        return F.mse_loss(prediction, y, reduction=reduction)
+    with_grad = grad_and_value(loss)
+    return lambda params, x, y, scale: with_grad(params, x, y)
+
+
+GRADIENTS = {"manual": _manual_gradient, "autograd": _autograd_gradient, "nn": _nn_gradient}
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_chunk(style: str, problem_id: str, optimizer: str, reduction: str) -> Callable[..., Any]:
+    """One compiled function per style, problem, optimizer and reduction, shared by every run:
+    it is pure (all data are arguments), so sharing it shares no training state."""
+    gradient = GRADIENTS[style](get_problem(problem_id), reduction)
+    names = SLOTS[optimizer]
+
+    def chunk(params: torch.Tensor, slots: tuple[torch.Tensor, ...], x: torch.Tensor, y: torch.Tensor,
+              scale: torch.Tensor, lrs: torch.Tensor, t0: torch.Tensor, count: torch.Tensor) -> Any:
+        losses, trail = [], [params]
+        state = dict(zip(names, slots))
+        for i in range(UNROLL):
+            grad, loss = gradient(params, x, y, scale)
+            new_params, new_state = update(optimizer, params, grad, state, lrs[i], t0 + i, torch.sqrt)
+            active = count > i  # steps past the requested count leave the state alone
+            params = torch.where(active, new_params, params)
+            state = {k: torch.where(active, new_state[k], state[k]) for k in names}
+            losses.append(loss)
+            trail.append(params)
+        return params, tuple(state[k] for k in names), torch.stack(losses), torch.stack(trail)
+
+    return torch.compile(chunk, fullgraph=True, dynamic=False)
+
+
+class TorchCompiledStepper(Stepper):
+    def __init__(self, data: Dataset, settings: StepSettings, style: str) -> None:
+        super().__init__(data, settings)
+        self.dtype = TORCH_DTYPES[str(data.dtype)]
+        self.style = style
+        self.names = SLOTS[settings.optimizer]
+        self.x = as_tensor(data.x, self.dtype)
+        self.y = as_tensor(data.y, self.dtype)
+        self.scale_t = torch.tensor(self.scale, dtype=self.dtype)
+        self.chunk = compiled_chunk(style, self.problem.id, settings.optimizer, settings.reduction)
+        self.load(TrainState(data.init.astype(np.float64), {}, 0))
+
+    def _call(self, count: int) -> Any:
+        lrs = np.zeros(UNROLL)
+        lrs[:count] = self.lrs(self.t, count)
+        return self.chunk(self.params, self.slots, self.x, self.y, self.scale_t,
+                          torch.tensor(lrs, dtype=self.dtype), torch.tensor(float(self.t), dtype=self.dtype),
+                          torch.tensor(count))
+
+    def warmup(self) -> None:
+        self._call(UNROLL)  # compiles; the returned state is discarded
+
+    def run(self, n: int, record: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        losses, trail = [], [self.params.unsqueeze(0)]
+        done = 0
+        while done < n:
+            count = min(UNROLL, n - done)
+            self.params, self.slots, chunk_losses, chunk_trail = self._call(count)
+            losses.append(chunk_losses[:count])
+            trail.append(chunk_trail[1:count + 1])
+            self.t += count
+            done += count
+        all_losses = torch.cat(losses).to(torch.float64).numpy() if losses else np.empty(0)
+        all_params = torch.cat(trail).to(torch.float64).numpy()
+        return all_losses, all_params[np.asarray(list(record), dtype=np.int64)].reshape(len(record), -1)
+
+    def state(self) -> TrainState:
+        slots = {k: v.to(torch.float64).numpy().copy() for k, v in zip(self.names, self.slots)}
+        return TrainState(self.params.to(torch.float64).numpy().copy(), slots, self.t)
+
+    def load(self, state: TrainState) -> None:
+        self.params = as_tensor(state.params, self.dtype)
+        fresh = init_slots(self.settings.optimizer, lambda: torch.zeros_like(self.params))
+        self.slots = tuple(as_tensor(state.slots[k], self.dtype) if k in state.slots else fresh[k]
+                           for k in self.names)
+        self.t = state.t
+
+    def loss(self) -> float:
+        gradient = GRADIENTS[self.style](self.problem, self.settings.reduction)
+        return float(gradient(self.params, self.x, self.y, self.scale_t)[1])

@@ -1,0 +1,29 @@
+"""PyTorch tensors with the gradient written by hand, as seed 004 §2: no autograd at all."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..optim import update
+from ..problems import Dataset
+from .base import StepSettings, Stepper
+from .torch_common import TorchLoopStepper
+
+
+class TorchManualStepper(TorchLoopStepper):
+    def _step(self, lr: float, t: int) -> Any:
+        y_pred = self.problem.predict(self.x, self.params)
+        residual = y_pred - self.y
+        loss = self._forward_loss(self.params)
+        grad_y_pred = (2.0 * self.scale) * residual  # ∂loss/∂ŷ for s·Σ(ŷ − y)²
+        grad = torch.stack([(grad_y_pred * f.fn(self.x)).sum() for f in self.problem.features])  # chain rule: × φᵢ(x)
+        self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, torch.sqrt)
+        return loss
+
+
+def make_stepper(data: Dataset, settings: StepSettings) -> Stepper:
+    if settings.compiled:
+        from .torch_compiled import TorchCompiledStepper
+        return TorchCompiledStepper(data, settings, "manual")
+    return TorchManualStepper(data, settings)

@@ -1,0 +1,385 @@
+"""The four demos, each defined once: data, model, parameter names and the notebook's settings.
+
+Every model is linear in its parameters: prediction = Σ θᵢ·φᵢ(x) + offset(x). The features φᵢ
+are plain Python callables built from ``+ - * **`` only, so the same definition evaluates on
+NumPy arrays, torch tensors and TensorFlow tensors.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .torch_rng import TorchRandn
+
+REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+DTYPES: tuple[str, ...] = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One column φ(x) of the design matrix: as code, as LaTeX, and as a callable."""
+
+    code: str
+    latex: str
+    fn: Callable[[Any], Any]
+
+    @property
+    def is_constant(self) -> bool:
+        return self.code == "1"
+
+
+CONSTANT = Feature("1", "1", lambda x: 1.0)
+X = Feature("x", "x", lambda x: x)
+X2 = Feature("x**2", "x^2", lambda x: x**2)
+X3 = Feature("x**3", "x^3", lambda x: x**3)
+
+
+@dataclass(frozen=True)
+class NotebookVariant:
+    """One run exactly as a notebook wrote it: its settings and how often it printed."""
+
+    key: str
+    label: str
+    seed_file: str
+    settings: Mapping[str, Any]
+    log_every: int
+    log_phase: int = 0  # the notebook prints when step % log_every == log_phase
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a seed draws: x, standard-normal noise draws z, and the initial parameters (float64)."""
+
+    x: np.ndarray
+    z: np.ndarray
+    init: np.ndarray
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    title: str
+    icon: str
+    teaches: str
+    seed_files: tuple[str, ...]
+    notebook_frameworks: tuple[str, ...]
+    param_names: tuple[str, ...]
+    features: tuple[Feature, ...]
+    offset: Feature | None
+    formula_code: str
+    formula_latex: str
+    data_latex: str
+    true_params: tuple[float, ...] | None
+    default_points: int
+    points_range: tuple[int, int]
+    default_noise: float
+    rng: str  # "numpy" or "torch": whose generator the notebook seeded
+    variants: tuple[NotebookVariant, ...]
+    sample: Callable[[int, int, float], Sample]
+    truth: Callable[[np.ndarray], np.ndarray]
+    target: Callable[[np.ndarray, np.ndarray, float], np.ndarray]
+    # (step, loss, mean squared error, θ after the step) -> the line the notebook printed
+    log_line: Callable[[int, float, float, np.ndarray], str]
+    intro_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
+    final_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
+    derived: Callable[[np.ndarray], dict[str, float]] = field(default=lambda params: {})
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def default_variant(self) -> NotebookVariant:
+        return self.variants[0]
+
+    def variant(self, key: str) -> NotebookVariant:
+        for variant in self.variants:
+            if variant.key == key:
+                return variant
+        raise KeyError(f"{self.id} has no notebook variant {key!r}")
+
+    def predict(self, x: Any, params: Sequence[Any]) -> Any:
+        """Σ θᵢ·φᵢ(x) + offset(x), summed left to right in the notebook's order."""
+        terms = [p * f.fn(x) for p, f in zip(params, self.features)]
+        if self.offset is not None:
+            terms.insert(0, self.offset.fn(x))
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def design(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The design matrix Φ (points × params) and the offset vector, in x's dtype."""
+        columns = [np.broadcast_to(np.asarray(f.fn(x), dtype=x.dtype), x.shape) for f in self.features]
+        offset = self.offset.fn(x) if self.offset is not None else np.zeros_like(x)
+        return np.stack(columns, axis=1).astype(x.dtype), np.asarray(offset, dtype=x.dtype)
+
+
+def _torch_style_vector(params: np.ndarray) -> str:
+    cells = [f"{float(v):.4f}" for v in params]
+    width = max(len(c) for c in cells)
+    return "tensor([" + ", ".join(c.rjust(width) for c in cells) + "], requires_grad=True)"
+
+
+def _float32_repr(value: float) -> str:
+    # torch's loss.item() is a float32 turned into a Python float: print it the same way.
+    return repr(float(np.float32(value)))
+
+
+# --- quadratic bias (seed 000) -----------------------------------------------------------
+
+def _quadratic_bias_sample(seed: int, points: int, noise: float) -> Sample:
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(-10, 10, points).astype(np.float32).astype(np.float64)
+    z = rng.standard_normal(points) if noise > 0 else np.zeros(points)
+    return Sample(x=x, z=z, init=np.array([0.0]))
+
+
+def _quadratic_bias_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
+    y = x**2 + 5.0
+    return y + (noise * z).astype(x.dtype) if noise > 0 else y
+
+
+QUADRATIC_BIAS = Problem(
+    id="quadratic-bias",
+    title="Quadratic bias",
+    icon="🎯",
+    teaches="Gradient descent on a single number: recover the bias of y = x² + 5 and watch "
+    "float32 stall a hair below 5.",
+    seed_files=("000_4ee5308108e1f69b.txt",),
+    notebook_frameworks=("TensorFlow", "PyTorch"),
+    param_names=("bias",),
+    features=(CONSTANT,),
+    offset=X2,
+    formula_code="x**2 + bias",
+    formula_latex=r"\hat y = x^2 + \text{bias}",
+    data_latex=r"y = x^2 + 5,\; x \sim U(-10, 10)",
+    true_params=(5.0,),
+    default_points=50,
+    points_range=(1, 100_000),
+    default_noise=0.0,
+    rng="numpy",
+    variants=(
+        NotebookVariant("tensorflow", "TensorFlow notebook (GradientTape + Keras SGD)", "000_4ee5308108e1f69b.txt",
+                        {"impl": "tf-tape", "optimizer": "sgd", "lr": 0.01, "steps": 2000, "reduction": "mean",
+                         "dtype": "float32"}, log_every=200),
+        NotebookVariant("pytorch", "PyTorch notebook (torch.optim.SGD)", "000_4ee5308108e1f69b.txt",
+                        {"impl": "torch-nn", "optimizer": "sgd", "lr": 0.01, "steps": 2000, "reduction": "mean",
+                         "dtype": "float32"}, log_every=200),
+    ),
+    sample=_quadratic_bias_sample,
+    truth=lambda x: x**2 + 5.0,
+    target=_quadratic_bias_target,
+    log_line=lambda t, loss, mse, p: f"Step {t}, Loss: {loss:.4f}, Bias: {p[0]:.4f}",
+    final_lines=lambda p: [f"Training complete, fitted bias ≈ {p[0]:.4f}, true bias = 5.0"],
+)
+
+
+# --- linear 2x (seed 001) ----------------------------------------------------------------
+
+def _linear_sample(seed: int, points: int, noise: float) -> Sample:
+    x = np.arange(1, points + 1, dtype=np.float64)
+    z = np.random.RandomState(seed).standard_normal(points) if noise > 0 else np.zeros(points)
+    return Sample(x=x, z=z, init=np.array([0.0]))
+
+
+def _linear_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
+    y = 2 * x
+    return y + (noise * z).astype(x.dtype) if noise > 0 else y
+
+
+LINEAR_2X = Problem(
+    id="linear-2x",
+    title="Linear 2x",
+    icon="📏",
+    teaches="One weight, four points, y = 2x: why the NumPy notebook's w jumps to 1.2 in one step "
+    "(it sums the gradient) while PyTorch's moves to 0.3 (it averages).",
+    seed_files=("001_4c9403ac5eb60673.txt",),
+    notebook_frameworks=("NumPy", "PyTorch"),
+    param_names=("w",),
+    features=(X,),
+    offset=None,
+    formula_code="w * x",
+    formula_latex=r"\hat y = w\,x",
+    data_latex=r"y = 2x,\; x = 1, 2, 3, 4",
+    true_params=(2.0,),
+    default_points=4,
+    points_range=(1, 1000),
+    default_noise=0.0,
+    rng="numpy",
+    variants=(
+        NotebookVariant("numpy", "NumPy notebook (hand-written gradient, summed)", "001_4c9403ac5eb60673.txt",
+                        {"impl": "numpy", "optimizer": "sgd", "lr": 0.01, "steps": 20, "reduction": "sum",
+                         "dtype": "float32"}, log_every=2),
+        NotebookVariant("pytorch", "PyTorch notebook (autograd, mean loss)", "001_4c9403ac5eb60673.txt",
+                        {"impl": "torch-autograd", "optimizer": "sgd", "lr": 0.01, "steps": 100,
+                         "reduction": "mean", "dtype": "float32"}, log_every=10),
+    ),
+    sample=_linear_sample,
+    truth=lambda x: 2 * x,
+    target=_linear_target,
+    log_line=lambda t, loss, mse, p: f"Epoch {t + 1}: w = {p[0]:.3f}, loss = {mse:.8f}",
+    intro_lines=lambda p: [f"Prediction before training: f(5) = {5 * p[0]:.3f}"],
+    final_lines=lambda p: [f"Prediction after training: f(5) = {5 * p[0]:.3f}"],
+    derived=lambda p: {"f(5)": 5 * float(p[0])},
+)
+
+
+# --- quadratic recovery (seed 002) -------------------------------------------------------
+
+RECOVERY_D, RECOVERY_E = 0.75, 9.5
+
+
+def _recovery_sample(seed: int, points: int, noise: float) -> Sample:
+    # The notebook draws the noise first, then the parameters, from one torch stream.
+    stream = TorchRandn(seed)
+    z = stream.randn(points)
+    return Sample(x=np.arange(points, dtype=np.float64), z=z, init=stream.randn(3))
+
+
+def _recovery_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
+    noise_term = (1 + z.astype(x.dtype) * x.dtype.type(noise)).astype(x.dtype)
+    return RECOVERY_D * (x - RECOVERY_E) ** 2 + noise_term
+
+
+def _recovery_derived(p: np.ndarray) -> dict[str, float]:
+    a, b = float(p[0]), float(p[1])
+    return {"d̂": a, "ê": -b / (2 * a) if a != 0 else math.nan}
+
+
+QUADRATIC_RECOVERY = Problem(
+    id="quadratic-recovery",
+    title="Quadratic recovery",
+    icon="🧭",
+    teaches="Fit a·x² + b·x + c to noisy points and read off d̂ = a and ê = −b/2a: a million "
+    "steps and the slowest eigen-direction has still not arrived.",
+    seed_files=("002_74e8b9560e6de183.txt",),
+    notebook_frameworks=("PyTorch",),
+    param_names=("a", "b", "c"),
+    features=(X2, X, CONSTANT),
+    offset=None,
+    formula_code="a*(x**2) + b*x + c",
+    formula_latex=r"\hat y = a x^2 + b x + c",
+    data_latex=r"y = 0.75\,(x - 9.5)^2 + 1 + 3\,\varepsilon,\; x = 0, 1, \dots, 19",
+    true_params=(RECOVERY_D, -2 * RECOVERY_D * RECOVERY_E, RECOVERY_D * RECOVERY_E**2 + 1),
+    default_points=20,
+    points_range=(3, 1000),
+    default_noise=3.0,
+    rng="torch",
+    variants=(
+        NotebookVariant("pytorch", "PyTorch notebook (autograd, 1,000,000 steps)", "002_74e8b9560e6de183.txt",
+                        {"impl": "torch-autograd", "optimizer": "sgd", "lr": 1e-5, "steps": 1_000_000,
+                         "reduction": "mean", "dtype": "float32"}, log_every=100_000),
+    ),
+    sample=_recovery_sample,
+    truth=lambda x: RECOVERY_D * (x - RECOVERY_E) ** 2 + 1,
+    target=_recovery_target,
+    log_line=lambda t, loss, mse, p: f"{_float32_repr(loss)} {_torch_style_vector(p)}",
+    derived=_recovery_derived,
+)
+
+
+# --- sine cubic (seeds 003 and 004) ------------------------------------------------------
+
+def _sine_sample(seed: int, points: int, noise: float) -> Sample:
+    rng = np.random.RandomState(seed)
+    init = rng.randn(4)  # a, b, c, d = np.random.randn() four times
+    z = rng.standard_normal(points) if noise > 0 else np.zeros(points)
+    return Sample(x=np.linspace(-math.pi, math.pi, points), z=z, init=init)
+
+
+def _sine_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
+    y = np.sin(x)
+    return y + (noise * z).astype(x.dtype) if noise > 0 else y
+
+
+SINE_CUBIC = Problem(
+    id="sine-cubic",
+    title="Sine cubic fit",
+    icon="〰️",
+    teaches="Fit a + b·x + c·x² + d·x³ to sin x on 2000 points with the summed loss: NumPy by hand, "
+    "torch by hand, autograd, and nn.Linear with RMSprop, all heading for 8.817165.",
+    seed_files=("003_c5e7d112216a8321.txt", "004_cca55be47e3356f3.txt"),
+    notebook_frameworks=("NumPy", "PyTorch"),
+    param_names=("a", "b", "c", "d"),
+    features=(CONSTANT, X, X2, X3),
+    offset=None,
+    formula_code="a + b*x + c*x**2 + d*x**3",
+    formula_latex=r"\hat y = a + b x + c x^2 + d x^3",
+    data_latex=r"y = \sin x,\; 2000 \text{ points on } [-\pi, \pi]",
+    true_params=None,
+    default_points=2000,
+    points_range=(4, 100_000),
+    default_noise=0.0,
+    rng="numpy",
+    variants=(
+        NotebookVariant("numpy-2000", "NumPy by hand, 2000 steps", "003_c5e7d112216a8321.txt",
+                        {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 2000, "reduction": "sum",
+                         "dtype": "float64"}, log_every=100, log_phase=99),
+        NotebookVariant("torch-2400", "PyTorch autograd, 2400 steps (seed 003)", "003_c5e7d112216a8321.txt",
+                        {"impl": "torch-autograd", "optimizer": "sgd", "lr": 1e-6, "steps": 2400,
+                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99),
+        NotebookVariant("numpy-5000", "NumPy by hand, 5000 steps (seed 004)", "004_cca55be47e3356f3.txt",
+                        {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 5000, "reduction": "sum",
+                         "dtype": "float64"}, log_every=100, log_phase=0),
+        NotebookVariant("torch-manual-5000", "PyTorch tensors by hand, 5000 steps (seed 004)",
+                        "004_cca55be47e3356f3.txt",
+                        {"impl": "torch-manual", "optimizer": "sgd", "lr": 1e-6, "steps": 5000,
+                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99),
+        NotebookVariant("nn-rmsprop", "nn.Linear + RMSprop lr 1e-3, 2400 steps (seed 003)",
+                        "003_c5e7d112216a8321.txt",
+                        {"impl": "torch-nn", "optimizer": "rmsprop", "lr": 1e-3, "steps": 2400,
+                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99),
+    ),
+    sample=_sine_sample,
+    truth=np.sin,
+    target=_sine_target,
+    log_line=lambda t, loss, mse, p: f"{t} {loss!r}",
+    final_lines=lambda p: [f"Result: y = {float(p[0])!r} + {float(p[1])!r} x + {float(p[2])!r} x^2 + "
+                           f"{float(p[3])!r} x^3"],
+)
+
+PROBLEMS: Mapping[str, Problem] = {p.id: p for p in (QUADRATIC_BIAS, LINEAR_2X, QUADRATIC_RECOVERY, SINE_CUBIC)}
+
+
+def get_problem(problem_id: str) -> Problem:
+    try:
+        return PROBLEMS[problem_id]
+    except KeyError:
+        raise KeyError(f"unknown demo {problem_id!r}; choose one of {', '.join(PROBLEMS)}") from None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The data one run trains on, in the run's dtype, plus the problem it came from."""
+
+    problem: Problem
+    x: np.ndarray
+    y: np.ndarray
+    init: np.ndarray
+    features: np.ndarray  # Φ, points × params
+    offset: np.ndarray
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.x.dtype
+
+    def as_float64(self) -> "Dataset":
+        if self.dtype == np.float64:
+            return self
+        return Dataset(self.problem, self.x.astype(np.float64), self.y.astype(np.float64),
+                       self.init.astype(np.float64), self.features.astype(np.float64),
+                       self.offset.astype(np.float64))
+
+
+def make_dataset(problem: Problem, seed: int, points: int, noise: float, dtype: str) -> Dataset:
+    """Draw the problem's data for one seed in the run's dtype (float32 is what the notebooks use)."""
+    np_dtype = np.dtype(dtype)
+    sample = problem.sample(seed, points, noise)
+    x = sample.x.astype(np_dtype)
+    y = np.asarray(problem.target(x, sample.z, noise), dtype=np_dtype)
+    features, offset = problem.design(x)
+    return Dataset(problem, x, y, sample.init.astype(np_dtype), features, offset)
