@@ -8,7 +8,7 @@ from typing import Any
 
 from .impl import IMPLEMENTATIONS
 from .optim import OPTIMIZERS, Schedule
-from .problems import DTYPES, REDUCTIONS, get_problem
+from .problems import DTYPES, REDUCTIONS, Problem, get_problem
 
 MAX_STEPS = 10_000_000
 MAX_LR = 1e6
@@ -75,6 +75,11 @@ class RunConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def problem_of(config: RunConfig) -> Problem:
+    """The problem a configuration trains on."""
+    return get_problem(config.problem)
 
 
 def _check_choice(name: str, value: Any, choices: Any) -> None:

@@ -15,9 +15,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from .analytic import QuadraticLoss, quadratic_loss
-from .config import RunConfig
+from .config import RunConfig, problem_of
 from .impl import StepSettings, Stepper, TrainState, make_stepper
-from .problems import Dataset, Problem, get_problem, make_dataset
+from .problems import Dataset, Problem, make_dataset
 
 HISTORY_CAP = 2000
 MAX_LOG_LINES = 200
@@ -53,6 +53,7 @@ class History:
     """At most ``HISTORY_CAP`` recorded (step, loss, θ) points, whatever the number of steps."""
 
     plan: np.ndarray
+    width: int  # parameters per point
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     params: list[np.ndarray] = field(default_factory=list)
@@ -77,7 +78,7 @@ class History:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         steps = np.array(self.steps, dtype=np.int64)
         losses = np.array(self.losses, dtype=np.float64)
-        params = np.array(self.params, dtype=np.float64).reshape(len(self.steps), -1)
+        params = np.array(self.params, dtype=np.float64).reshape(len(self.steps), self.width)
         return steps, losses, params
 
     def __len__(self) -> int:
@@ -86,8 +87,12 @@ class History:
 
 @dataclass(frozen=True)
 class LogLine:
+    """One line the notebook would print; ``params`` is θ after that step for the loop's lines."""
+
     step: int
     text: str
+    loss: float | None = None
+    params: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ class Run:
     def __init__(self, config: RunConfig, limits: Limits = Limits()) -> None:
         self.config = config
         self.limits = limits
-        self.problem: Problem = get_problem(config.problem)
+        self.problem: Problem = problem_of(config)
         self.data: Dataset = make_dataset(self.problem, config.seed, config.points, config.noise, config.dtype)
         self.quad: QuadraticLoss = quadratic_loss(self.data, config.reduction)
         self.total_steps = config.steps
@@ -135,7 +140,7 @@ class Run:
         init = self.data.init.astype(np.float64)
         self.initial_loss = float(self.quad.loss(init))
         self.divergence_limit = DIVERGENCE_FACTOR * max(self.initial_loss, self.quad.optimum_loss, 1e-12)
-        self.history = History(plan=record_steps(self.total_steps))
+        self.history = History(plan=record_steps(self.total_steps), width=self.problem.n_params)
         self.current_params = init
         self.current_loss = self.initial_loss
         self.log: list[LogLine] = [LogLine(0, text) for text in self.problem.intro_lines(init)]
@@ -336,7 +341,8 @@ class Run:
 
     def _log(self, t: int, loss: float, params_after: np.ndarray) -> None:
         mse = loss / len(self.data.x) if self.config.reduction == "sum" else loss
-        self.log.append(LogLine(t, self.problem.log_line(t, float(loss), float(mse), params_after)))
+        self.log.append(LogLine(t, self.problem.log_line(t, float(loss), float(mse), params_after), float(loss),
+                                np.array(params_after, dtype=np.float64)))
 
     def _complete(self, reason: str, message: str) -> None:
         self._finish("completed", reason, message)

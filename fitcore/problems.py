@@ -62,7 +62,6 @@ class Sample:
 class Problem:
     id: str
     title: str
-    icon: str
     teaches: str
     seed_files: tuple[str, ...]
     notebook_frameworks: tuple[str, ...]
@@ -146,7 +145,6 @@ def _quadratic_bias_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.nda
 QUADRATIC_BIAS = Problem(
     id="quadratic-bias",
     title="Quadratic bias",
-    icon="🎯",
     teaches="Gradient descent on a single number: recover the bias of y = x² + 5 and watch "
     "float32 stall a hair below 5.",
     seed_files=("000_4ee5308108e1f69b.txt",),
@@ -194,7 +192,6 @@ def _linear_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
 LINEAR_2X = Problem(
     id="linear-2x",
     title="Linear 2x",
-    icon="📏",
     teaches="One weight, four points, y = 2x: why the NumPy notebook's w jumps to 1.2 in one step "
     "(it sums the gradient) while PyTorch's moves to 0.3 (it averages).",
     seed_files=("001_4c9403ac5eb60673.txt",),
@@ -253,7 +250,6 @@ def _recovery_derived(p: np.ndarray) -> dict[str, float]:
 QUADRATIC_RECOVERY = Problem(
     id="quadratic-recovery",
     title="Quadratic recovery",
-    icon="🧭",
     teaches="Fit a·x² + b·x + c to noisy points and read off d̂ = a and ê = −b/2a: a million "
     "steps and the slowest eigen-direction has still not arrived.",
     seed_files=("002_74e8b9560e6de183.txt",),
@@ -299,7 +295,6 @@ def _sine_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
 SINE_CUBIC = Problem(
     id="sine-cubic",
     title="Sine cubic fit",
-    icon="〰️",
     teaches="Fit a + b·x + c·x² + d·x³ to sin x on 2000 points with the summed loss: NumPy by hand, "
     "torch by hand, autograd, and nn.Linear with RMSprop, all heading for 8.817165.",
     seed_files=("003_c5e7d112216a8321.txt", "004_cca55be47e3356f3.txt"),

@@ -1,0 +1,23 @@
+"""Entry point: `streamlit run dashboard.py`. Builds the navigation and runs the chosen page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from fitcore import PROBLEMS
+from ui.catalog import DEMO_PAGES, HOME_PAGE, ICONS
+
+
+def build_navigation() -> st.navigation:
+    """Every page registered explicitly, with its title and icon."""
+    home = st.Page(HOME_PAGE, title="Home", icon=ICONS["home"], default=True)
+    demos = [st.Page(DEMO_PAGES[p.id], title=p.title, icon=ICONS[p.id], url_path=p.id) for p in PROBLEMS.values()]
+    return st.navigation({"Start": [home], "Demos": demos})
+
+
+def run() -> None:
+    st.set_page_config(page_title="See gradient descent", page_icon=":material/show_chart:", layout="wide")
+    build_navigation().run()
+
+
+if __name__ == "__main__":
+    run()

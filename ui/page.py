@@ -1,0 +1,108 @@
+"""One demo page: sidebar → config → controls → charts → live loop. Every demo page is this."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import streamlit as st
+
+from fitcore import ConfigError, Run, RunConfig, get_problem, is_available, missing_message
+
+from . import sidebar
+from .code_panel import code_panel
+from .controls import control_bar
+from .limits import run_limits
+from .live import step_now, train_live
+from .settings import config_from_values
+from .state import DemoState, demo_state, widget_key
+from .view import DEFAULT_AXES, TrainView, live_frame
+
+
+def header(problem: Any) -> None:
+    st.title(problem.title)
+    text, formulas = st.columns([3, 2], vertical_alignment="center")
+    text.markdown(problem.teaches)
+    files = ", ".join(f"`{name}`" for name in problem.seed_files)
+    text.caption(f"From the notebook{'s' if len(problem.seed_files) > 1 else ''} {files} "
+                 f"({' and '.join(problem.notebook_frameworks)}).")
+    formulas.latex(r"\begin{aligned}&" + problem.formula_latex + r"\\ &" + problem.data_latex + r"\end{aligned}")
+
+
+def guarded(panel: Callable[..., None], *args: Any) -> None:
+    """Draw a secondary panel; if it fails, say so in place instead of stopping the page (and its run)."""
+    try:
+        panel(*args)
+    except Exception as error:  # a panel's bug must not take training down with it
+        st.error(f"This panel could not be drawn: {type(error).__name__}: {error}")
+
+
+def fix_learning_rate(problem: Any, state: DemoState, lr: float) -> None:
+    sidebar.set_values(problem, state, {"lr": lr})
+    state.run = None
+
+
+def divergence_fix(problem: Any, state: DemoState, run: Run) -> None:
+    stable = float(f"{0.9 * run.quad.max_stable_lr:.2g}")
+    st.button(f"Set the learning rate to {stable:g} (0.9 × 2/λmax, stable)", key=widget_key(problem.id, "fix_lr"),
+              on_click=fix_learning_rate, args=(problem, state, stable), type="primary")
+
+
+def landscape_axes(problem: Any) -> tuple[int, int] | None:
+    """Which two parameters the landscape slice shows (drawn beside that chart)."""
+    if problem.n_params == 1:
+        return None
+    names = list(problem.param_names)
+    default = DEFAULT_AXES.get(problem.id, (0, 1))
+    with st.popover("Slice axes", icon=":material/tune:"):
+        x = st.selectbox("Horizontal", names, index=default[0], key=widget_key(problem.id, "ax"))
+        y = st.selectbox("Vertical", [n for n in names if n != x], key=widget_key(problem.id, "ay"),
+                         index=max(0, [n for n in names if n != x].index(names[default[1]]))
+                         if names[default[1]] != x else 0)
+    return names.index(x), names.index(y)
+
+
+def demo_page(problem_id: str) -> None:
+    problem = get_problem(problem_id)
+    state = demo_state(problem_id)
+    values = sidebar.render(problem, state)
+    header(problem)
+    if state.url_notice:
+        st.warning(state.url_notice, icon="🔗")
+        state.url_notice = None
+    try:
+        config: RunConfig | None = config_from_values(problem, values)
+        config_error = None
+    except ConfigError as error:
+        config, config_error = None, str(error)
+    sidebar.lr_schedule_preview(problem, values)
+    blocked = config_error or (None if is_available(values["impl"]) else missing_message(values["impl"]))
+    run = state.run
+    stale = run is not None and config is not None and run.config != config
+    control_bar(problem.id, state, config, stale, blocked)
+    if blocked:
+        st.error(blocked)
+    if state.error:
+        st.error(state.error)
+    spinner_slot = st.empty()
+    if state.pending_steps:
+        step_now(state, spinner_slot)
+        run = state.run
+    if run is not None and run.status == "diverged":
+        divergence_fix(problem, state, run)
+
+    train_tab, code_tab = st.tabs([":material/monitoring: Train", ":material/code: Code"])
+    shown = run if run is not None else (Run(config, run_limits(config)) if config is not None else None)
+    with train_tab:
+        if shown is None:
+            st.info("These settings cannot run; the sidebar says why.")
+            view = None
+        else:
+            view = TrainView(shown, lambda: landscape_axes(problem))
+            view.draw(shown, live_frame(shown), state.pinned, bool(values["logx"]), stale)
+    with code_tab:
+        guarded(code_panel, problem.id, config, run)
+
+    if state.training and run is not None and view is not None and not stale:
+        log_x = bool(values["logx"])
+        train_live(state, int(values["rate"]), spinner_slot,
+                   lambda r: view.draw(r, live_frame(r), state.pinned, log_x))

@@ -1,0 +1,186 @@
+"""Every page setting in one table: its widget, its query-string key, its bounds and default.
+
+Pure (no Streamlit): the sidebar renders this table, shareable URLs are parsed and written
+with it, and the tests drive it directly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from fitcore import (DTYPES, MAX_LR, MAX_STEPS, OPTIMIZERS, REDUCTIONS, SCHEDULES, ConfigError, Problem,
+                     RunConfig, Schedule, StopConditions)
+from fitcore.config import MAX_NOISE, MAX_SEED
+from fitcore.impl import IMPLEMENTATIONS
+
+MIN_LR = 1e-12
+DEFAULT_RATE = 10
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str            # query-string key, and the widget key after "<page>:"
+    label: str
+    kind: str           # choice | int | float | bool | optional-float
+    low: float | None = None
+    high: float | None = None
+    run: bool = True    # part of the RunConfig (view settings like chart rate are not)
+
+
+def settings_for(problem: Problem) -> tuple[Setting, ...]:
+    low, high = problem.points_range
+    return (
+        Setting("nb", "Notebook", "choice"),
+        Setting("impl", "Implementation", "choice"),
+        Setting("compiled", "Compiled path", "bool"),
+        Setting("opt", "Optimizer", "choice"),
+        Setting("lr", "Learning rate", "float", MIN_LR, MAX_LR),
+        Setting("steps", "Steps", "int", 1, MAX_STEPS),
+        Setting("seed", "Seed", "int", 0, MAX_SEED),
+        Setting("red", "Loss reduction", "choice"),
+        Setting("dtype", "dtype", "choice"),
+        Setting("points", "Points", "int", low, high),
+        Setting("noise", "Noise (standard deviation)", "float", 0.0, MAX_NOISE),
+        Setting("sched", "Learning-rate schedule", "choice"),
+        Setting("gamma", "Decay factor γ", "float", 1e-6, 1.0),
+        Setting("every", "Decay every k steps", "int", 1, MAX_STEPS),
+        Setting("lrmin", "Final learning rate (cosine)", "float", 0.0, MAX_LR),
+        Setting("below", "Stop when the loss is below", "optional-float", 0.0, 1e300),
+        Setting("plateau", "Stop on a plateau: relative change below", "optional-float", 0.0, 0.999999),
+        Setting("window", "… over this many steps", "int", 1, 100_000),
+        Setting("rate", "Chart updates per second", "int", 1, 20, run=False),
+        Setting("logx", "Log-scale steps", "bool", run=False),
+    )
+
+
+def choices_for(problem: Problem, key: str) -> tuple[str, ...]:
+    return {
+        "nb": tuple(v.key for v in problem.variants),
+        "impl": tuple(IMPLEMENTATIONS),
+        "opt": OPTIMIZERS,
+        "red": REDUCTIONS,
+        "dtype": DTYPES,
+        "sched": SCHEDULES,
+    }.get(key, ())
+
+
+def defaults(problem: Problem, variant: str | None = None) -> dict[str, Any]:
+    config = RunConfig.notebook(problem.id, variant)
+    return values_from_config(config) | {"rate": DEFAULT_RATE, "logx": False}
+
+
+def values_from_config(config: RunConfig) -> dict[str, Any]:
+    s, stop = config.schedule, config.stop
+    return {"nb": config.variant, "impl": config.impl, "compiled": config.compiled, "opt": config.optimizer,
+            "lr": float(config.lr), "steps": config.steps, "seed": config.seed, "red": config.reduction,
+            "dtype": config.dtype, "points": config.points, "noise": float(config.noise), "sched": s.kind,
+            "gamma": s.gamma, "every": s.step_size, "lrmin": s.lr_min, "below": stop.loss_below,
+            "plateau": stop.plateau_tol, "window": stop.plateau_window}
+
+
+def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig:
+    """The RunConfig the settings describe; raises ConfigError for an impossible combination."""
+    try:
+        schedule = Schedule(values["sched"], float(values["gamma"]), int(values["every"]), float(values["lrmin"]))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    stop = StopConditions(values["below"], values["plateau"], int(values["window"]))
+    return RunConfig(problem=problem.id, variant=values["nb"], impl=values["impl"], optimizer=values["opt"],
+                     lr=float(values["lr"]), steps=int(values["steps"]), reduction=values["red"],
+                     dtype=values["dtype"], points=int(values["points"]), noise=float(values["noise"]),
+                     seed=int(values["seed"]), compiled=bool(values["compiled"]), schedule=schedule, stop=stop)
+
+
+def _shown(raw: str) -> str:
+    text = raw if len(raw) <= 40 else raw[:37] + "…"
+    return repr(text)
+
+
+def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | None]:
+    """(value, None) or (None, why it was refused)."""
+    text = raw.strip()
+    if setting.kind == "choice":
+        options = choices_for(problem, setting.key)
+        match = next((o for o in options if o.lower() == text.lower()), None)
+        return (match, None) if match is not None else (None, f"not one of {', '.join(options)}")
+    if setting.kind == "bool":
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True, None
+        if lowered in ("0", "false", "no", "off"):
+            return False, None
+        return None, "not true or false"
+    if setting.kind == "optional-float" and text.lower() in ("", "none", "off"):
+        return None, None
+    try:
+        number = float(text)
+    except (ValueError, OverflowError):
+        return None, "not a number"
+    if not math.isfinite(number):
+        return None, "not a finite number"
+    if setting.kind == "int":
+        if not number.is_integer():
+            return None, "not a whole number"
+        number = int(number)
+    low, high = setting.low, setting.high
+    if (low is not None and number < low) or (high is not None and number > high) \
+            or (setting.key == "lr" and number <= 0):
+        return None, f"outside {low:g} … {high:g}"
+    return number, None
+
+
+def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> tuple[dict[str, Any], list[str]]:
+    """Settings from a shareable URL's query string, and what was refused (as plain phrases).
+
+    Invalid, out-of-range or unknown values fall back to the notebook's defaults.
+    """
+    table = {s.key: s for s in settings_for(problem)}
+    raw: dict[str, str] = {}
+    for key, value in query.items():
+        raw[str(key)] = value[-1] if isinstance(value, (list, tuple)) and value else str(value)
+    chosen_variant = raw.get("nb", "")
+    variant_keys = choices_for(problem, "nb")
+    base = defaults(problem, chosen_variant if chosen_variant in variant_keys else None)
+    values = dict(base)
+    problems: list[str] = []
+    for key, text in raw.items():
+        setting = table.get(key)
+        if setting is None:
+            problems.append(f"unknown setting {_shown(key)} ignored")
+            continue
+        value, why = _parse(problem, setting, str(text))
+        if why is None:
+            values[key] = value
+        else:
+            problems.append(f"{key}={_shown(str(text))} is {why}; using {format_value(setting, base[key])}")
+    try:
+        config_from_values(problem, values)
+    except ConfigError as error:
+        problems.append(f"{error}; using the notebook's implementation and optimizer")
+        values["impl"], values["opt"], values["sched"] = base["impl"], base["opt"], base["sched"]
+        try:
+            config_from_values(problem, values)
+        except ConfigError:
+            values = dict(base)
+    return values, problems
+
+
+def format_value(setting: Setting, value: Any) -> str:
+    if value is None:
+        return "off"
+    if setting.kind == "bool":
+        return "1" if value else "0"
+    if setting.kind in ("float", "optional-float"):
+        return repr(float(value))
+    return str(value)
+
+
+def to_query(problem: Problem, values: Mapping[str, Any]) -> dict[str, str]:
+    """Every setting as query-string text, so a copied URL restores the page exactly."""
+    return {s.key: format_value(s, values[s.key]) for s in settings_for(problem) if s.key in values}
+
+
+def notice_text(problems: Sequence[str]) -> str:
+    return "Some settings in this link could not be used, so the notebook's defaults stand in: " + \
+        "; ".join(problems) + "."

@@ -1,0 +1,170 @@
+"""The settings sidebar every demo page shares, rendered from ``ui.settings``'s table.
+
+Widget values persist across page switches (Streamlit forgets widgets a page does not draw),
+a shareable URL seeds them on the first visit, and every rerun writes them back to the URL.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, get_implementation, is_available,
+                     missing_message)
+from fitcore.config import MAX_SEED
+
+from . import charts
+from .settings import choices_for, defaults, notice_text, parse_query, settings_for, to_query
+from .state import DemoState, widget_key
+from .view import draw_chart
+
+DECADES = tuple(10.0**k for k in range(-10, 3))
+STOP_DEFAULTS = {"below": 1e-3, "plateau": 1e-6}
+
+
+def _decade(lr: float) -> float:
+    return 10.0 ** min(2, max(-10, round(math.log10(lr))))
+
+
+def _seed_widgets(problem: Problem, values: dict[str, Any], only_missing: bool = False) -> None:
+    """Put setting values into the widgets' session keys (only allowed before they are drawn).
+
+    ``only_missing`` restores just the widgets Streamlit forgot: those of another page, or ones
+    hidden on the last rerun (a collapsed option), keeping everything the user has set.
+    """
+    def put(name: str, value: Any) -> None:
+        key = widget_key(problem.id, name)
+        if not (only_missing and key in st.session_state):
+            st.session_state[key] = value
+    for name, value in values.items():
+        if name in STOP_DEFAULTS:
+            put(name + "_on", value is not None)
+            put(name, value if value is not None else STOP_DEFAULTS[name])
+        else:
+            put(name, value)
+    if "lr" in values:
+        put("decade", _decade(values["lr"]))
+
+
+def _apply_variant(problem: Problem) -> None:
+    variant = st.session_state[widget_key(problem.id, "nb")]
+    view = {k: st.session_state.get(widget_key(problem.id, k)) for k in ("rate", "logx")}
+    _seed_widgets(problem, defaults(problem, variant) | {k: v for k, v in view.items() if v is not None})
+
+
+def reset_to_notebook(problem: Problem) -> None:
+    _apply_variant(problem)
+
+
+def set_values(problem: Problem, state: DemoState, changes: dict[str, Any]) -> None:
+    """Change settings from a callback (a lesson preset, the stable-lr fix)."""
+    state.values.update(changes)
+    _seed_widgets(problem, changes)
+
+
+def _lr_from_decade(problem: Problem) -> None:
+    st.session_state[widget_key(problem.id, "lr")] = st.session_state[widget_key(problem.id, "decade")]
+
+
+def _decade_from_lr(problem: Problem) -> None:
+    st.session_state[widget_key(problem.id, "decade")] = _decade(st.session_state[widget_key(problem.id, "lr")])
+
+
+def initialise(problem: Problem, state: DemoState) -> None:
+    """First visit in this session: the URL's settings (or the notebook's), then the widgets."""
+    if not state.values:
+        values, problems = parse_query(problem, dict(st.query_params))
+        state.values = values
+        state.url_notice = notice_text(problems) if problems else None
+    _seed_widgets(problem, state.values, only_missing=True)
+
+
+def _impl_label(impl_id: str) -> str:
+    label = IMPLEMENTATIONS[impl_id].label
+    return label if is_available(impl_id) else f"{label} (not installed)"
+
+
+def render(problem: Problem, state: DemoState) -> dict[str, Any]:
+    """Draw the sidebar; returns the current setting values and writes them to the URL."""
+    initialise(problem, state)
+    key = lambda name: widget_key(problem.id, name)  # noqa: E731
+    with st.sidebar:
+        st.subheader("Settings")
+        st.selectbox("Notebook settings", choices_for(problem, "nb"), key=key("nb"),
+                     format_func=lambda k: problem.variant(k).label, on_change=_apply_variant, args=(problem,),
+                     help="Each notebook's own run: picking one loads all of its settings.")
+        st.button("Reset to the notebook's settings", key=key("reset_settings"), on_click=reset_to_notebook,
+                  args=(problem,), width="stretch")
+        impl_id = st.selectbox("Implementation", choices_for(problem, "impl"), key=key("impl"),
+                               format_func=_impl_label, help="Same data, same start: only the step differs.")
+        impl = get_implementation(impl_id)
+        if not is_available(impl_id):
+            st.error(missing_message(impl_id))
+        st.caption(impl.blurb)
+        st.toggle("Compiled path", key=key("compiled"), disabled=impl_id == "analytic",
+                  help=f"{impl.label}: {impl.compiled_label}. "
+                       + ("The first run compiles for several seconds." if impl.framework == "torch" else ""))
+        st.selectbox("Optimizer", choices_for(problem, "opt"), key=key("opt"), format_func=OPTIMIZER_LABELS.get)
+        st.select_slider("Learning rate (power of ten)", DECADES, key=key("decade"), format_func=lambda v: f"{v:.0e}",
+                         on_change=_lr_from_decade, args=(problem,))
+        st.number_input("Learning rate (exact)", min_value=settings_for(problem)[4].low, max_value=1e6,
+                        key=key("lr"), format="%g", step=None, on_change=_decade_from_lr, args=(problem,))
+        st.number_input("Steps", min_value=1, max_value=int(settings_for(problem)[5].high), step=100,
+                        key=key("steps"))
+        left, right = st.columns(2)
+        left.radio("Loss", choices_for(problem, "red"), key=key("red"), horizontal=True,
+                   help="mean: s = 1/N; sum: s = 1 (seed 001's NumPy gradient, seeds 003/004).")
+        right.radio("dtype", choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
+        st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
+        with st.expander("Data"):
+            low, high = problem.points_range
+            st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"))
+            st.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.5,
+                            key=key("noise"), format="%g")
+        with st.expander("Learning-rate schedule"):
+            kind = st.selectbox("Schedule", choices_for(problem, "sched"), key=key("sched"),
+                                format_func=SCHEDULE_LABELS.get)
+            if kind in ("step", "exponential"):
+                st.number_input("Decay factor γ", min_value=1e-6, max_value=1.0, key=key("gamma"), format="%g",
+                                step=0.05)
+            if kind == "step":
+                st.number_input("Decay every k steps", min_value=1, max_value=10_000_000, key=key("every"), step=10)
+            if kind == "cosine":
+                st.number_input("Final learning rate", min_value=0.0, max_value=1e6, key=key("lrmin"), format="%g")
+        with st.expander("Stop early"):
+            st.toggle("Stop when the loss is below a threshold", key=key("below_on"))
+            if st.session_state[key("below_on")]:
+                st.number_input("Loss threshold", min_value=0.0, key=key("below"), format="%g")
+            st.toggle("Stop on a plateau", key=key("plateau_on"),
+                      help="Ends the run when |loss(k) − loss(k − window)| ≤ tolerance × |loss(k − window)|.")
+            if st.session_state[key("plateau_on")]:
+                st.number_input("Relative change below", min_value=0.0, max_value=0.999999, key=key("plateau"),
+                                format="%g")
+                st.number_input("Window (steps)", min_value=1, max_value=100_000, key=key("window"), step=10)
+        with st.expander("Display"):
+            st.slider("Chart updates per second", 1, 20, key=key("rate"))
+            st.toggle("Log-scale steps on the loss chart", key=key("logx"))
+    values = {}
+    for setting in settings_for(problem):
+        name = setting.key
+        if name in STOP_DEFAULTS:
+            values[name] = st.session_state[key(name)] if st.session_state[key(name + "_on")] else None
+        else:
+            values[name] = st.session_state[key(name)]
+    state.values = values
+    st.query_params.from_dict(to_query(problem, values))
+    return values
+
+
+def lr_schedule_preview(problem: Problem, values: dict[str, Any]) -> None:
+    """The small lr-against-step chart for a non-constant schedule, drawn in the sidebar."""
+    from fitcore import Schedule
+    if values["sched"] == "constant":
+        return
+    try:
+        schedule = Schedule(values["sched"], float(values["gamma"]), int(values["every"]), float(values["lrmin"]))
+    except ValueError:
+        return
+    chart = charts.schedule_chart(schedule, float(values["lr"]), int(values["steps"]))
+    draw_chart(st.sidebar, chart)
