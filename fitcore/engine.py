@@ -127,7 +127,9 @@ class Run:
         self.config = config
         self.limits = limits
         self.problem: Problem = problem_of(config)
-        self.data: Dataset = make_dataset(self.problem, config.seed, config.points, config.noise, config.dtype)
+        variant = self.problem.variant(config.variant)
+        self.data: Dataset = make_dataset(self.problem, config.seed, config.points, config.noise, config.dtype,
+                                          variant)
         self.quad: QuadraticLoss = quadratic_loss(self.data, config.reduction)
         self.total_steps = config.steps
         self.step = 0
@@ -143,8 +145,8 @@ class Run:
         self.history = History(plan=record_steps(self.total_steps), width=self.problem.n_params)
         self.current_params = init
         self.current_loss = self.initial_loss
-        self.log: list[LogLine] = [LogLine(0, text) for text in self.problem.intro_lines(init)]
-        variant = self.problem.variant(config.variant)
+        intro = self.problem.intro_lines(init) if variant.prints_intro else []
+        self.log: list[LogLine] = [LogLine(0, text) for text in intro]
         self.log_phase = variant.log_phase
         self.log_every = self._log_every(variant.log_every)
         self._recent_losses = np.empty(0)
@@ -217,7 +219,6 @@ class Run:
             if self._over_time():
                 break
             self._run_chunk(stepper, min(end - self.step, self._chunk))
-        self.current_loss = float(stepper.loss()) if not self.finished else self.current_loss
         if not self.finished:
             if self.step >= self.total_steps:
                 self._complete("steps", f"Completed all {self.total_steps:,} steps.")
@@ -252,14 +253,15 @@ class Run:
         self._chunk = int(min(MAX_CHUNK, max(1, min(4 * n, CHUNK_SECONDS * n / max(spent, 1e-9)))))
         at = {offset: recorded[i] for i, offset in enumerate(offsets)}
 
-        cut, status, reason, message = self._first_event(start, losses)
-        if cut is None and not np.all(np.isfinite(at[n])):
-            cut, status, reason = n, "diverged", "nonfinite"
-            message = self._divergence_message(start + n)
-        usable = n if cut is None else max(cut, 0)
+        # The loss at the chunk's last iterate too, so divergence is caught at the exact step even
+        # when it lands on a chunk boundary (and the snapshot's loss is never stale).
+        end_loss = float(stepper.loss())
+        checked = np.append(losses, end_loss)
+        cut, status, reason, message = self._first_event(start, checked)
+        usable = n if cut is None else cut
         for offset in record_history.tolist():
             if offset < usable or (cut is not None and status != "diverged" and offset == usable):
-                self.history.add(start + offset, losses[offset], at[offset])
+                self.history.add(start + offset, checked[offset], at[offset])
         for t in log_steps:
             if t - start < usable:
                 self._log(t, losses[t - start], at[t + 1 - start])
@@ -267,21 +269,25 @@ class Run:
         if cut is None:
             self.step = start + n
             self.current_params = at[n]
+            self.current_loss = end_loss
             self._remember_losses(losses)
             return
-        # An event inside the chunk: replay from its start to the exact step, then finish.
+        # An event inside the chunk: go back to its start and replay to the exact step, then finish.
         keep = cut if status != "diverged" else max(cut - 1, 0)
-        stepper.load(saved)
-        _, replay = stepper.run(keep, [keep])
+        if keep == n:
+            params = at[n]
+        else:
+            stepper.load(saved)
+            params = stepper.run(keep, [keep])[1][-1]
         self.step = start + keep
-        self.current_params = replay[-1]
-        self.current_loss = float(losses[keep]) if keep < n and np.isfinite(losses[keep]) else self.current_loss
+        self.current_params = params
+        if np.isfinite(checked[keep]) and checked[keep] <= self.divergence_limit:
+            self.current_loss = float(checked[keep])
         if status == "diverged":
             self.diverged_at = start + cut
             self.history.add(self.step, self.current_loss, self.current_params)
             self._finish("diverged", reason, message)
         else:
-            self.current_loss = float(losses[cut])
             self._complete(reason, message)
 
     def _first_event(self, start: int, losses: np.ndarray) -> tuple[int | None, str, str, str]:
@@ -397,9 +403,14 @@ def iterate(run: Run, every_steps: int | None = None, every_seconds: float | Non
     """
     if every_steps is None and every_seconds is None:
         every_seconds = 0.1
-    while not run.finished:
-        yield run.advance(max_steps=every_steps, max_seconds=every_seconds)
-    yield run.snapshot()
+    if run.finished:
+        yield run.snapshot()
+        return
+    while True:
+        snapshot = run.advance(max_steps=every_steps, max_seconds=every_seconds)
+        yield snapshot
+        if snapshot.finished:
+            return
 
 
 def train(config: RunConfig, limits: Limits = Limits()) -> Run:

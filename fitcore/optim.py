@@ -41,7 +41,8 @@ KERAS_RESIDUALS: Mapping[str, str] = {
     "rmsprop": "Keras divides by √(s + ε) where torch divides by √s + ε. fitcore passes Keras "
     "ε² = 1e-16, so the denominators differ by less than 1e-8.",
     "adam": "Keras adds ε to √v before the bias correction of v; torch after it. The effective "
-    "ε differs by the factor √(1 − β₂ᵗ), which only matters while √v is near 1e-8.",
+    "ε differs by the factor √(1 − β₂ᵗ), which only matters while √v is near 1e-8. In float32 runs "
+    "Keras also rounds β₁ and β₂ to float32, which makes the first steps up to 7e-6 (relative) shorter.",
 }
 
 
@@ -116,9 +117,13 @@ class Schedule:
 
     def values(self, lr: float, start: int, count: int, total_steps: int) -> np.ndarray:
         """The learning rates of updates ``start .. start + count − 1`` as float64."""
-        t = np.arange(start, start + count, dtype=np.float64)
+        return self.values_at(lr, np.arange(start, start + count, dtype=np.float64), total_steps)
+
+    def values_at(self, lr: float, steps: np.ndarray, total_steps: int) -> np.ndarray:
+        """The learning rates of the updates numbered ``steps`` (0 for the first) as float64."""
+        t = np.asarray(steps, dtype=np.float64)
         if self.kind == "constant":
-            return np.full(count, float(lr))
+            return np.full(t.shape, float(lr))
         if self.kind == "step":
             return lr * self.gamma ** np.floor(t / self.step_size)
         if self.kind == "exponential":

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .torch_rng import TorchRandn
+from .torch_rng import TorchRandn, nn_linear_init
 
 REDUCTIONS: tuple[str, ...] = ("mean", "sum")
 DTYPES: tuple[str, ...] = ("float32", "float64")
@@ -47,6 +47,9 @@ class NotebookVariant:
     settings: Mapping[str, Any]
     log_every: int
     log_phase: int = 0  # the notebook prints when step % log_every == log_phase
+    prints_intro: bool = True  # whether this notebook cell prints the demo's lines before training
+    # θ₀ for a seed when this notebook starts elsewhere than the demo's own draw (nn.Linear's init)
+    init: Callable[[int], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ LINEAR_2X = Problem(
                          "dtype": "float32"}, log_every=2),
         NotebookVariant("pytorch", "PyTorch notebook (autograd, mean loss)", "001_4c9403ac5eb60673.txt",
                         {"impl": "torch-autograd", "optimizer": "sgd", "lr": 0.01, "steps": 100,
-                         "reduction": "mean", "dtype": "float32"}, log_every=10),
+                         "reduction": "mean", "dtype": "float32"}, log_every=10, prints_intro=False),
     ),
     sample=_linear_sample,
     truth=lambda x: 2 * x,
@@ -287,6 +290,12 @@ def _sine_sample(seed: int, points: int, noise: float) -> Sample:
     return Sample(x=np.linspace(-math.pi, math.pi, points), z=z, init=init)
 
 
+def _nn_linear_start(seed: int) -> np.ndarray:
+    # Seed 003's nn cell starts from nn.Linear(3, 1)'s own initialisation, not from randn.
+    weight, bias = nn_linear_init(seed, 3)
+    return np.array([bias, *weight])
+
+
 def _sine_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
     y = np.sin(x)
     return y + (noise * z).astype(x.dtype) if noise > 0 else y
@@ -311,8 +320,11 @@ SINE_CUBIC = Problem(
     default_noise=0.0,
     rng="numpy",
     variants=(
-        NotebookVariant("numpy-2000", "NumPy by hand, 2000 steps", "003_c5e7d112216a8321.txt",
+        NotebookVariant("numpy-2000", "NumPy by hand, 2000 steps (the default)", "003_c5e7d112216a8321.txt",
                         {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 2000, "reduction": "sum",
+                         "dtype": "float64"}, log_every=100, log_phase=99),
+        NotebookVariant("numpy-2400", "NumPy by hand, 2400 steps (seed 003)", "003_c5e7d112216a8321.txt",
+                        {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 2400, "reduction": "sum",
                          "dtype": "float64"}, log_every=100, log_phase=99),
         NotebookVariant("torch-2400", "PyTorch autograd, 2400 steps (seed 003)", "003_c5e7d112216a8321.txt",
                         {"impl": "torch-autograd", "optimizer": "sgd", "lr": 1e-6, "steps": 2400,
@@ -327,7 +339,8 @@ SINE_CUBIC = Problem(
         NotebookVariant("nn-rmsprop", "nn.Linear + RMSprop lr 1e-3, 2400 steps (seed 003)",
                         "003_c5e7d112216a8321.txt",
                         {"impl": "torch-nn", "optimizer": "rmsprop", "lr": 1e-3, "steps": 2400,
-                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99),
+                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99,
+                        init=_nn_linear_start),
     ),
     sample=_sine_sample,
     truth=np.sin,
@@ -370,11 +383,16 @@ class Dataset:
                        self.offset.astype(np.float64))
 
 
-def make_dataset(problem: Problem, seed: int, points: int, noise: float, dtype: str) -> Dataset:
-    """Draw the problem's data for one seed in the run's dtype (float32 is what the notebooks use)."""
+def make_dataset(problem: Problem, seed: int, points: int, noise: float, dtype: str,
+                 variant: NotebookVariant | None = None) -> Dataset:
+    """Draw the problem's data for one seed in the run's dtype (float32 is what the notebooks use).
+
+    A notebook variant with its own starting point (``variant.init``) replaces the drawn θ₀.
+    """
     np_dtype = np.dtype(dtype)
     sample = problem.sample(seed, points, noise)
     x = sample.x.astype(np_dtype)
     y = np.asarray(problem.target(x, sample.z, noise), dtype=np_dtype)
     features, offset = problem.design(x)
-    return Dataset(problem, x, y, sample.init.astype(np_dtype), features, offset)
+    init = variant.init(seed) if variant is not None and variant.init is not None else sample.init
+    return Dataset(problem, x, y, np.asarray(init, dtype=np.float64).astype(np_dtype), features, offset)

@@ -1,4 +1,5 @@
-"""NumPy replica of ``torch.manual_seed(seed)`` followed by ``torch.randn`` on the CPU.
+"""NumPy replica of ``torch.manual_seed(seed)`` followed by ``torch.randn`` (or ``nn.Linear``'s
+default initialisation) on the CPU.
 
 Seed 002 draws its noise and its initial parameters from torch's generator. Replaying that
 stream in NumPy lets the NumPy and analytic paths build the same data without importing torch.
@@ -9,6 +10,7 @@ torch's CPU generator is the standard MT19937, seeded like NumPy's legacy ``Rand
 - Larger float32 tensors take the vectorised path: 24-bit uniforms transformed 16 at a time
   (the tail re-drawn), which torch evaluates with SLEEF's log/sin/cos; NumPy's functions
   differ from SLEEF's by at most 3 ulps, so those values agree to float32 rounding.
+- ``uniform_`` on float32 (what ``nn.Linear`` initialises with) is exact to the last bit.
 """
 from __future__ import annotations
 
@@ -54,6 +56,13 @@ class TorchRandn:
         self._cached_normal = radius * math.sin(theta)
         return radius * math.cos(theta)
 
+    def uniform(self, n: int, low: float, high: float) -> np.ndarray:
+        """The float32 values ``torch.empty(n).uniform_(low, high)`` gives next, as float64."""
+        # torch: bounds cast to float32, their difference in float32, the rest in double.
+        lo, hi = np.float32(low), np.float32(high)
+        unit = (self._raw32(n) & 0xFFFFFF).astype(np.float64) * 2.0**-24
+        return (unit * np.float64(np.float32(hi - lo)) + np.float64(lo)).astype(np.float32).astype(np.float64)
+
     def randn(self, n: int) -> np.ndarray:
         """The float32 values ``torch.randn(n)`` returns next, as a float64 array."""
         if n < _VECTOR_MIN:
@@ -64,3 +73,18 @@ class TorchRandn:
         if n % _VECTOR_MIN:
             data[n - _VECTOR_MIN:] = self._box_muller_16(self._uniform24(_VECTOR_MIN))
         return data.astype(np.float64)
+
+
+def nn_linear_init(seed: int, in_features: int) -> tuple[np.ndarray, float]:
+    """The weight and bias ``torch.manual_seed(seed); nn.Linear(in_features, 1)`` starts from.
+
+    reset_parameters() draws the weight with kaiming_uniform_(a=√5) — bound 1/√fan_in — then
+    the bias from U(−1/√fan_in, 1/√fan_in).
+    """
+    stream = TorchRandn(seed)
+    gain = math.sqrt(2.0 / (1 + 5))
+    weight_bound = math.sqrt(3.0) * gain / math.sqrt(in_features)
+    bias_bound = 1 / math.sqrt(in_features)
+    weight = stream.uniform(in_features, -weight_bound, weight_bound)
+    bias = float(stream.uniform(1, -bias_bound, bias_bound)[0])
+    return weight, bias

@@ -1,6 +1,7 @@
 """One demo page: sidebar → config → controls → charts → live loop. Every demo page is this."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -61,13 +62,25 @@ def landscape_axes(problem: Any) -> tuple[int, int] | None:
     return names.index(x), names.index(y)
 
 
+@dataclass
+class PageContext:
+    """What every tab of a demo page may read: the settings, the config they make, the run."""
+
+    problem: Any
+    state: DemoState
+    values: dict[str, Any]
+    config: RunConfig | None
+    run: Run | None
+    stale: bool
+
+
 def demo_page(problem_id: str) -> None:
     problem = get_problem(problem_id)
     state = demo_state(problem_id)
     values = sidebar.render(problem, state)
     header(problem)
     if state.url_notice:
-        st.warning(state.url_notice, icon="🔗")
+        st.warning(state.url_notice, icon=":material/link:")
         state.url_notice = None
     try:
         config: RunConfig | None = config_from_values(problem, values)
@@ -89,16 +102,11 @@ def demo_page(problem_id: str) -> None:
         run = state.run
     if run is not None and run.status == "diverged":
         divergence_fix(problem, state, run)
+    context = PageContext(problem, state, values, config, run, stale)
 
     train_tab, code_tab = st.tabs([":material/monitoring: Train", ":material/code: Code"])
-    shown = run if run is not None else (Run(config, run_limits(config)) if config is not None else None)
     with train_tab:
-        if shown is None:
-            st.info("These settings cannot run; the sidebar says why.")
-            view = None
-        else:
-            view = TrainView(shown, lambda: landscape_axes(problem))
-            view.draw(shown, live_frame(shown), state.pinned, bool(values["logx"]), stale)
+        view = train_panel(context)
     with code_tab:
         guarded(code_panel, problem.id, config, run)
 
@@ -106,3 +114,15 @@ def demo_page(problem_id: str) -> None:
         log_x = bool(values["logx"])
         train_live(state, int(values["rate"]), spinner_slot,
                    lambda r: view.draw(r, live_frame(r), state.pinned, log_x))
+
+
+def train_panel(context: PageContext) -> TrainView | None:
+    """The charts; before any run they show the starting point of the current settings."""
+    config, run = context.config, context.run
+    shown = run if run is not None else (Run(config, run_limits(config)) if config is not None else None)
+    if shown is None:
+        st.info("These settings cannot run; the sidebar says why.")
+        return None
+    view = TrainView(shown, lambda: landscape_axes(context.problem))
+    view.draw(shown, live_frame(shown), context.state.pinned, bool(context.values["logx"]), context.stale)
+    return view

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import streamlit as st
+from streamlit import dataframe_util
 
 from fitcore import FRAMEWORK_NAMES, Run, get_implementation
 
@@ -27,9 +29,9 @@ class Frame:
     path: np.ndarray
 
 
-def draw_chart(slot: Any, chart: charts.Chart) -> None:
+def draw_chart(slot: Any, chart: charts.Chart, static_bytes: bytes | None = None) -> None:
     """Every chart on every page goes through here: same spec, new data, alt text."""
-    slot.vega_lite_chart(spec=chart.with_data(), width="stretch", alt=chart.alt_text)
+    slot.vega_lite_chart(spec=chart.with_data(static_bytes), width="stretch", alt=chart.alt_text)
 
 
 def live_frame(run: Run) -> Frame:
@@ -78,6 +80,8 @@ def status_message(run: Run | None, stale: bool) -> tuple[str, str]:
 
 
 class TrainView:
+    """Placeholders for one page's training view; ``draw`` refills them with a frame of a run."""
+
     def __init__(self, run: Run, pick_axes: Callable[[], tuple[int, int] | None]) -> None:
         self.problem = run.problem
         self.status = st.empty()
@@ -92,8 +96,20 @@ class TrainView:
         self.extra = st.empty()
         st.markdown("**What the notebook prints**")
         self.log = st.empty()
+        self._static: dict[str, tuple[Any, pd.DataFrame, bytes]] = {}
 
-    _chart = staticmethod(lambda slot, chart: draw_chart(slot, chart))
+    def _static_table(self, name: str, key: Any, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """Build a chart's static table once per view and keep its Arrow bytes for every redraw."""
+        cached = self._static.get(name)
+        if cached is None or cached[0] != key:
+            table = build()
+            cached = (key, table, dataframe_util.convert_anything_to_arrow_bytes(table))
+            self._static[name] = cached
+        return cached[1]
+
+    def _draw(self, slot: Any, name: str, chart: charts.Chart) -> None:
+        cached = self._static.get(name)
+        draw_chart(slot, chart, cached[2] if cached is not None else None)
 
     def draw_status(self, run: Run | None, stale: bool) -> None:
         kind, text = status_message(run, stale)
@@ -124,19 +140,26 @@ class TrainView:
     def draw(self, run: Run, frame: Frame, pinned: Sequence[PinnedRun] = (), log_x: bool = False,
              stale: bool = False) -> None:
         problem, quad = run.problem, run.quad
+        start = run.data.init.astype(np.float64)
         self.draw_status(run if run.prepared or run.finished else None, stale)
         self.draw_metrics(run, frame)
-        self._chart(self.fit, charts.fit_chart(problem, run.data.x, run.data.y, frame.params, quad.optimum))
+        fit_static = self._static_table("fit", id(run), lambda: charts.fit_static(
+            problem, run.data.x, run.data.y, quad.optimum))
+        self._draw(self.fit, "fit", charts.fit_chart(problem, run.data.x, run.data.y, frame.params, quad.optimum,
+                                                     fit_static))
         others = [(p.label, p.steps, p.losses) for p in pinned]
-        self._chart(self.loss, charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
-                                                 (frame.step, frame.loss), others, log_x=log_x))
+        loss_static = self._static_table("loss", (id(run), tuple(p.label for p in pinned)),
+                                         lambda: charts.loss_static(quad.optimum_loss, others))
+        self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
+                                                        (frame.step, frame.loss), others, log_x, loss_static))
         targets = np.array(problem.true_params) if problem.true_params is not None else quad.optimum
         label = "true" if problem.true_params is not None else "least-squares"
-        self._chart(self.params, charts.params_chart(problem.param_names, frame.steps, frame.path, targets, label,
-                                                     (frame.step, frame.params)))
-        self._chart(self.landscape, charts.landscape_chart(quad, problem.param_names, frame.steps, frame.path,
-                                                           frame.params, run.data.init.astype(np.float64),
-                                                           self.axes))
+        draw_chart(self.params, charts.params_chart(problem.param_names, frame.steps, frame.path, targets, label,
+                                                    (frame.step, frame.params)))
+        land_static = self._static_table("landscape", (id(run), self.axes),
+                                         lambda: charts.landscape_static(quad, start, self.axes))
+        self._draw(self.landscape, "landscape", charts.landscape_chart(
+            quad, problem.param_names, frame.steps, frame.path, frame.params, start, self.axes, land_static))
         self.draw_extra(run, frame)
         self.log.code(run.log_text() or "(the lines the notebook prints appear here as the run goes)",
                       language=None)
@@ -153,12 +176,13 @@ class TrainView:
         elif problem.id == "quadratic-recovery":
             records = [(line.step + 1, line.params) for line in run.log if line.params is not None
                        and line.step + 1 <= frame.step]
+
             def title(step: int, params: np.ndarray) -> str:
                 d = problem.derived(params)
                 return f"step {step:,}: d̂ = {d['d̂']:.3f}, ê = {d['ê']:.3f}"
             if records:
-                self._chart(self.extra, charts.panels_chart(problem, run.data.x.astype(np.float64),
-                                                            run.data.y.astype(np.float64), records, title))
+                draw_chart(self.extra, charts.panels_chart(problem, run.data.x.astype(np.float64),
+                                                           run.data.y.astype(np.float64), records, title))
             else:
                 self.extra.caption("The notebook's small multiples (one panel per record, titled d̂ and ê) "
                                    "appear here as the run records them.")

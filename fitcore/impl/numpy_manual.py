@@ -24,7 +24,7 @@ class NumpyStepper(LoopStepper):
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 
     def _step(self, lr: float, t: int) -> Any:
-        residual = self.problem.predict(self.x, self.params) - self.y
+        residual = self.problem.predict(self.x, self.params.astype(self.x.dtype)) - self.y
         loss = self.reduce(residual**2)                     # s·Σ r²
         grad = self.grad_scale * (self.phi.T @ residual)     # ∂/∂θᵢ = 2s·Σ r·φᵢ(x): chain rule through r²
         self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, np.sqrt)
@@ -38,13 +38,15 @@ class NumpyStepper(LoopStepper):
 
     def load(self, state: TrainState) -> None:
         dtype = self.data.dtype
-        self.params = state.params.astype(dtype)
+        # θ stays float64, as the notebooks' Python-float parameters (w = 0.0) do: the forward pass
+        # and gradient run in the data's dtype, the update w -= lr·grad in float64 (seed 001's log).
+        self.params = state.params.astype(np.float64)
         slots = init_slots(self.settings.optimizer, lambda: np.zeros_like(self.params))
         self.slots = {k: state.slots.get(k, v).astype(dtype) for k, v in slots.items()}
         self.t = state.t
 
     def loss(self) -> float:
-        residual = self.problem.predict(self.x, self.params) - self.y
+        residual = self.problem.predict(self.x, self.params.astype(self.x.dtype)) - self.y
         return float(self.reduce(residual**2))
 
 

@@ -64,9 +64,10 @@ GRADIENTS = {"manual": _manual_gradient, "autograd": _autograd_gradient, "nn": _
 
 
 @functools.lru_cache(maxsize=None)
-def compiled_chunk(style: str, problem_id: str, optimizer: str, reduction: str) -> Callable[..., Any]:
-    """One compiled function per style, problem, optimizer and reduction, shared by every run:
-    it is pure (all data are arguments), so sharing it shares no training state."""
+def compiled_chunk(style: str, problem_id: str, optimizer: str, reduction: str, dtype: str = "",
+                   points: int = 0) -> Callable[..., Any]:
+    """One compiled function per style, problem, optimizer, reduction, dtype and size, shared by every
+    run: it is pure (all data are arguments), so sharing it shares no training state."""
     gradient = GRADIENTS[style](get_problem(problem_id), reduction)
     names = SLOTS[optimizer]
 
@@ -84,6 +85,9 @@ def compiled_chunk(style: str, problem_id: str, optimizer: str, reduction: str) 
             trail.append(params)
         return params, tuple(state[k] for k in names), torch.stack(losses), torch.stack(trail)
 
+    # torch._dynamo allows 8 compilations per code object and fails hard past them (fullgraph):
+    # give every configuration its own code object, so a process may compile any number of them.
+    chunk.__code__ = chunk.__code__.replace(co_name=f"chunk_{style}_{optimizer}_{reduction}_{dtype}_{points}")
     return torch.compile(chunk, fullgraph=True, dynamic=False)
 
 
@@ -96,7 +100,8 @@ class TorchCompiledStepper(Stepper):
         self.x = as_tensor(data.x, self.dtype)
         self.y = as_tensor(data.y, self.dtype)
         self.scale_t = torch.tensor(self.scale, dtype=self.dtype)
-        self.chunk = compiled_chunk(style, self.problem.id, settings.optimizer, settings.reduction)
+        self.chunk = compiled_chunk(style, self.problem.id, settings.optimizer, settings.reduction,
+                                    str(data.dtype), len(data.x))
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 
     def _call(self, count: int) -> Any:

@@ -1,0 +1,161 @@
+"""Shared helpers: independent float64 references, written out here rather than imported from fitcore.
+
+The reference optimizers follow the published formulas of torch.optim (SGD, SGD with momentum,
+RMSprop, Adam) and of keras.optimizers (whose RMSprop and Adam place ε differently). They are
+deliberately not ``fitcore.optim.update``: a test that compared fitcore with itself could not fail.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import fitcore  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = Path(os.environ.get("FITCORE_SEEDS", REPO.parent / "shared" / "seeds"))
+
+DEMOS = ("quadratic-bias", "linear-2x", "quadratic-recovery", "sine-cubic")
+FRAMEWORK_IMPLS = ("numpy", "torch-manual", "torch-autograd", "torch-nn", "tf-tape")
+ALL_IMPLS = FRAMEWORK_IMPLS + ("analytic",)
+
+
+def seed_file(prefix: str) -> Path:
+    """The notebook whose file name starts with ``prefix`` (e.g. "001")."""
+    matches = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not matches:
+        pytest.skip(f"notebook {prefix} not found under {SEEDS}")
+    return matches[0]
+
+
+# --- the loss, written out -------------------------------------------------------------------
+
+def design(problem_id: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Φ and the offset of each demo, from the notebooks' formulas (not from fitcore)."""
+    one = np.ones_like(x)
+    if problem_id == "quadratic-bias":        # x**2 + bias
+        return one[:, None], x**2
+    if problem_id == "linear-2x":             # w * x
+        return x[:, None], np.zeros_like(x)
+    if problem_id == "quadratic-recovery":    # a*(x**2) + b*x + c
+        return np.stack([x**2, x, one], axis=1), np.zeros_like(x)
+    if problem_id == "sine-cubic":            # a + b*x + c*x**2 + d*x**3
+        return np.stack([one, x, x**2, x**3], axis=1), np.zeros_like(x)
+    raise KeyError(problem_id)
+
+
+class Quadratic:
+    """s·‖Φθ + offset − y‖² and its gradient 2s·Φᵀ(Φθ + offset − y), in float64."""
+
+    def __init__(self, problem_id: str, x: np.ndarray, y: np.ndarray, reduction: str) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        self.phi, self.offset = design(problem_id, x)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.scale = 1.0 / len(x) if reduction == "mean" else 1.0
+
+    def residual(self, theta: np.ndarray) -> np.ndarray:
+        return self.phi @ theta + self.offset - self.y
+
+    def loss(self, theta: np.ndarray) -> float:
+        r = self.residual(theta)
+        return float(self.scale * (r @ r))
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        return 2.0 * self.scale * (self.phi.T @ self.residual(theta))
+
+    def hessian_eigenvalues(self) -> np.ndarray:
+        return np.linalg.eigvalsh(2.0 * self.scale * self.phi.T @ self.phi)
+
+    def optimum(self) -> tuple[np.ndarray, float]:
+        theta, *_ = np.linalg.lstsq(self.phi, self.y - self.offset, rcond=None)
+        return theta, self.loss(theta)
+
+
+def quadratic_of(data: fitcore.Dataset, reduction: str) -> Quadratic:
+    return Quadratic(data.problem.id, data.x, data.y, reduction)
+
+
+# --- optimizers, written out -----------------------------------------------------------------
+
+MU, ALPHA, BETA1, BETA2, EPS = 0.9, 0.99, 0.9, 0.999, 1e-8
+
+
+def reference_run(quad: Quadratic, theta0: np.ndarray, optimizer: str, lrs: np.ndarray,
+                  convention: str = "torch") -> tuple[np.ndarray, np.ndarray]:
+    """Losses before each of len(lrs) updates and θ after 0..len(lrs) updates, float64.
+
+    convention "torch": torch.optim's formulas. "keras": keras.optimizers' (ε inside the square
+    root for RMSprop, ε added to √v before Adam's bias correction, velocity m = μm − lr·g).
+    """
+    theta = np.array(theta0, dtype=np.float64)
+    a = np.zeros_like(theta)  # momentum buffer / square average / first moment
+    b = np.zeros_like(theta)  # second moment
+    eps = EPS**2 if (convention == "keras" and optimizer == "rmsprop") else EPS
+    losses, trail = [], [theta.copy()]
+    for t, lr in enumerate(lrs, start=1):
+        g = quad.grad(theta)
+        losses.append(quad.loss(theta))
+        if optimizer == "sgd":
+            theta = theta - lr * g
+        elif optimizer == "momentum":
+            if convention == "keras":
+                a = MU * a - lr * g
+                theta = theta + a
+            else:
+                a = MU * a + g
+                theta = theta - lr * a
+        elif optimizer == "rmsprop":
+            a = ALPHA * a + (1 - ALPHA) * g * g
+            if convention == "keras":
+                theta = theta - lr * g / np.sqrt(a + eps)
+            else:
+                theta = theta - lr * g / (np.sqrt(a) + eps)
+        elif optimizer == "adam":
+            a = a + (1 - BETA1) * (g - a)
+            b = b + (1 - BETA2) * (g * g - b)
+            if convention == "keras":
+                step = lr * math.sqrt(1 - BETA2**t) / (1 - BETA1**t)
+                theta = theta - step * a / (np.sqrt(b) + eps)
+            else:
+                m_hat = a / (1 - BETA1**t)
+                v_hat = b / (1 - BETA2**t)
+                theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        else:
+            raise KeyError(optimizer)
+        trail.append(theta.copy())
+    return np.array(losses), np.array(trail)
+
+
+# --- comparing ------------------------------------------------------------------------------
+
+def assert_params_close(got: np.ndarray, expected: np.ndarray, rel: float) -> None:
+    """|θ − θ_ref| ≤ rel · ‖θ_ref‖∞ for every coordinate (of every row): relative to the vector's size,
+    so a coordinate near zero is judged on the scale its neighbours give it."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    assert np.all(np.isfinite(got)), "non-finite parameters"
+    scale = np.maximum(np.abs(expected).max(axis=-1, keepdims=True), np.finfo(float).tiny)
+    worst = float((np.abs(got - expected) / scale).max())
+    assert worst <= rel, f"parameters differ by {worst:.3g} of their size (allowed {rel:g})"
+
+
+def assert_losses_close(got: np.ndarray, expected: np.ndarray, rel: float, initial: float) -> None:
+    """|L − L_ref| ≤ rel · (L_ref + L_0): relative, except near a zero loss where the start sets the scale."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    assert np.all(np.isfinite(got)), "non-finite losses"
+    worst = float((np.abs(got - expected) / (np.abs(expected) + abs(initial))).max())
+    assert worst <= rel, f"losses differ by {worst:.3g} (allowed {rel:g})"
+
+
+# --- running fitcore -------------------------------------------------------------------------
+
+def require(impl: str) -> None:
+    """Skip when the implementation's framework is absent (CI installs everything)."""
+    if not fitcore.is_available(impl):
+        pytest.skip(fitcore.missing_message(impl))
