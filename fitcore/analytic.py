@@ -90,6 +90,17 @@ def _momentum_matrices(eigvals: np.ndarray, lr: float) -> np.ndarray:
     return m
 
 
+def _consecutive_powers(base: np.ndarray, count: int) -> np.ndarray:
+    """base^0 … base^(count−1), shape (count, p, 2, 2), by doubling: log₂(count) batched products."""
+    powers = np.broadcast_to(np.eye(2), (1,) + base.shape).copy()
+    square = base.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        while len(powers) < count:
+            powers = np.concatenate([powers, powers @ square])  # (A^0…A^(k−1)) then A^k·(A^0…A^(k−1))
+            square = square @ square
+    return powers[:count]
+
+
 def _matrix_powers(base: np.ndarray, exponents: np.ndarray) -> np.ndarray:
     """base^k for every k in exponents by repeated squaring, shape (len(k), p, 2, 2)."""
     exponents = np.asarray(exponents, dtype=np.int64)
@@ -162,7 +173,9 @@ class ExactTrajectory:
                                             np.cumprod(1 - np.outer(lrs, lam), axis=0)])
                     factors = cumulative[offsets]
                 return factors * state.error, np.zeros((len(offsets), len(lam)))
-            powers = _matrix_powers(_momentum_matrices(lam, float(lrs[0]) if len(lrs) else 0.0), offsets)
+            base = _momentum_matrices(lam, float(lrs[0]) if len(lrs) else 0.0)
+            consecutive = len(offsets) > 1 and offsets[0] == 0 and np.all(np.diff(offsets) == 1)
+            powers = _consecutive_powers(base, len(offsets)) if consecutive else _matrix_powers(base, offsets)
             pair = np.stack([state.error, state.velocity], axis=-1)  # (p, 2)
             moved = np.einsum("kpij,pj->kpi", powers, pair)
             return moved[..., 0], moved[..., 1]

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .custom import CUSTOM_ID, CustomSource, DataSourceError, check_run_data, custom_problem
 from .impl import IMPLEMENTATIONS
 from .optim import OPTIMIZERS, Schedule
 from .problems import DTYPES, REDUCTIONS, Problem, get_problem
@@ -56,14 +57,15 @@ class RunConfig:
     compiled: bool = False
     schedule: Schedule = field(default_factory=Schedule)
     stop: StopConditions = field(default_factory=StopConditions)
+    custom: CustomSource | None = None  # the data source of a "custom" run; None for the demos
 
     def __post_init__(self) -> None:
         validate(self)
 
     @classmethod
     def notebook(cls, problem_id: str, variant: str | None = None, **overrides: Any) -> "RunConfig":
-        """The settings a notebook used, with any of them overridden."""
-        problem = get_problem(problem_id)
+        """The settings a notebook used, with any of them overridden (a "custom" run passes custom=…)."""
+        problem = _problem(problem_id, overrides.get("custom"))
         chosen = problem.variant(variant) if variant else problem.default_variant
         values: dict[str, Any] = dict(problem=problem.id, variant=chosen.key, points=problem.default_points,
                                       noise=problem.default_noise, **chosen.settings)
@@ -78,8 +80,22 @@ class RunConfig:
 
 
 def problem_of(config: RunConfig) -> Problem:
-    """The problem a configuration trains on."""
-    return get_problem(config.problem)
+    """The problem a configuration trains on: a demo, or the one its custom data source defines."""
+    return _problem(config.problem, config.custom)
+
+
+def _problem(problem_id: str, custom: CustomSource | None) -> Problem:
+    if problem_id != CUSTOM_ID:
+        if custom is not None:
+            raise ConfigError(f"only a {CUSTOM_ID!r} run takes a data source; {problem_id} has its own data")
+        return get_problem(problem_id)
+    if custom is None:
+        raise ConfigError(f"a {CUSTOM_ID!r} run needs its data source: custom=CustomSource(...) "
+                          "(a typed function or a CSV file's columns)")
+    try:
+        return custom_problem(custom)
+    except DataSourceError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _check_choice(name: str, value: Any, choices: Any) -> None:
@@ -89,7 +105,7 @@ def _check_choice(name: str, value: Any, choices: Any) -> None:
 
 def validate(config: RunConfig) -> None:
     try:
-        problem = get_problem(config.problem)
+        problem = problem_of(config)
     except KeyError as error:
         raise ConfigError(error.args[0]) from None
     _check_choice("variant", config.variant, [v.key for v in problem.variants])
@@ -103,6 +119,8 @@ def validate(config: RunConfig) -> None:
     if not isinstance(config.steps, int) or not 1 <= config.steps <= MAX_STEPS:
         raise ConfigError(f"steps must be a whole number from 1 to {MAX_STEPS:,}, got {config.steps!r}")
     low, high = problem.points_range
+    if config.custom is not None and config.custom.kind == "csv" and config.points != low:
+        raise ConfigError(f"the file has {low:,} rows, so points must be {low:,}, got {config.points!r}")
     if not isinstance(config.points, int) or not low <= config.points <= high:
         raise ConfigError(f"points for {problem.id} must be a whole number from {low} to {high:,}, "
                           f"got {config.points!r}")
@@ -111,6 +129,14 @@ def validate(config: RunConfig) -> None:
         raise ConfigError(f"noise must be a number from 0 to {MAX_NOISE:g}, got {config.noise!r}")
     if not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
         raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED}, got {config.seed!r}")
+    if config.custom is not None:
+        if config.custom.kind == "csv" and config.noise != 0:
+            raise ConfigError("noise applies to generated data only; a file's y values are used as they are "
+                              f"(noise must be 0, got {config.noise!r})")
+        try:
+            check_run_data(config.custom, config.points, config.noise, config.seed, config.dtype)
+        except DataSourceError as error:
+            raise ConfigError(str(error)) from None
     if config.impl == "analytic":
         if config.optimizer not in ("sgd", "momentum"):
             raise ConfigError(f"the analytic implementation is exact for sgd and momentum only, not "

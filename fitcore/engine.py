@@ -31,10 +31,13 @@ FINISHED = ("completed", "stopped", "diverged")
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps for a shared deployment: wall time and steps per run (None: no cap)."""
+    """Caps for a shared deployment: wall time and steps per run (None: no cap), and the sentence
+    that tells someone whose run a cap ended how to raise it where they run it."""
 
     max_seconds: float | None = None
     max_steps: int | None = None
+    seconds_hint: str = "Running locally, raise FITCORE_MAX_SECONDS (or max_seconds in .streamlit/secrets.toml)."
+    steps_hint: str = "Running locally, raise FITCORE_MAX_STEPS (or max_steps in .streamlit/secrets.toml)."
 
 
 def record_steps(total: int, cap: int = HISTORY_CAP) -> np.ndarray:
@@ -214,23 +217,29 @@ class Run:
             end = min(end, self.limits.max_steps)
         started = time.perf_counter()
         while self.step < end and not self.finished:
-            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
-                break
+            planned = min(end - self.step, self._chunk)
+            count = planned
+            if max_seconds is not None:
+                left = max_seconds - (time.perf_counter() - started)
+                if left <= 0:
+                    break
+                # The last chunk is cut to the time left, so a caller's interval holds (the live view's
+                # update rate): a whole chunk could overrun it by up to CHUNK_SECONDS.
+                count = max(1, min(planned, int(self._chunk * left / CHUNK_SECONDS)))
             if self._over_time():
                 break
-            self._run_chunk(stepper, min(end - self.step, self._chunk))
+            self._run_chunk(stepper, count, adapt=count == planned)
         if not self.finished:
             if self.step >= self.total_steps:
                 self._complete("steps", f"Completed all {self.total_steps:,} steps.")
             elif self.limits.max_steps is not None and self.step >= self.limits.max_steps:
                 self._finish("stopped", "cap_steps",
                              f"Stopped at the deployment's cap of {self.limits.max_steps:,} steps per run. "
-                             "Running locally, raise FITCORE_MAX_STEPS (or max_steps in .streamlit/secrets.toml).")
+                             + self.limits.steps_hint)
             elif self._over_time():
                 self._finish("stopped", "cap_time",
                              f"Stopped after the deployment's cap of {self.limits.max_seconds:g} s per run. "
-                             "Running locally, raise FITCORE_MAX_SECONDS (or max_seconds in "
-                             ".streamlit/secrets.toml).")
+                             + self.limits.seconds_hint)
             else:
                 self.status = "paused"
         return self.snapshot()
@@ -239,7 +248,7 @@ class Run:
         return self.limits.max_seconds is not None and self.elapsed >= self.limits.max_seconds
 
     # --- one chunk -----------------------------------------------------------------------
-    def _run_chunk(self, stepper: Stepper, n: int) -> None:
+    def _run_chunk(self, stepper: Stepper, n: int, adapt: bool = True) -> None:
         start = self.step
         plan = self.history.plan
         record_history = plan[(plan >= start) & (plan < start + n)] - start
@@ -250,7 +259,8 @@ class Run:
         losses, recorded = stepper.run(n, offsets)
         spent = time.perf_counter() - began
         self.elapsed += spent
-        self._chunk = int(min(MAX_CHUNK, max(1, min(4 * n, CHUNK_SECONDS * n / max(spent, 1e-9)))))
+        if adapt:  # a chunk cut short by a caller's deadline is no guide to the next one's size
+            self._chunk = int(min(MAX_CHUNK, max(1, min(4 * n, CHUNK_SECONDS * n / max(spent, 1e-9)))))
         at = {offset: recorded[i] for i, offset in enumerate(offsets)}
 
         # The loss at the chunk's last iterate too, so divergence is caught at the exact step even

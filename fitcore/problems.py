@@ -88,10 +88,19 @@ class Problem:
     intro_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
     final_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
     derived: Callable[[np.ndarray], dict[str, float]] = field(default=lambda params: {})
+    # What a problem built at run time came from (a fitcore.custom.CustomSource); None for the demos.
+    source: Any = None
 
     @property
     def n_params(self) -> int:
         return len(self.param_names)
+
+    @property
+    def model(self) -> "Model":
+        """The prediction formula as a cache key for compiled code (which depends on nothing else)."""
+        key = (self.id, self.formula_code, *(f.code for f in self.features),
+               self.offset.code if self.offset is not None else "")
+        return Model(key, self)
 
     @property
     def default_variant(self) -> NotebookVariant:
@@ -104,8 +113,11 @@ class Problem:
         raise KeyError(f"{self.id} has no notebook variant {key!r}")
 
     def predict(self, x: Any, params: Sequence[Any]) -> Any:
-        """Σ θᵢ·φᵢ(x) + offset(x), summed left to right in the notebook's order."""
-        terms = [p * f.fn(x) for p, f in zip(params, self.features)]
+        """Σ θᵢ·φᵢ(x) + offset(x), summed left to right in the notebook's order.
+
+        A constant feature's term is its parameter as it stands: θ·1 is θ bit for bit, and an eager
+        framework pays ~2–40 µs per operation (TensorFlow the most), so the multiply is left out."""
+        terms = [p if f.is_constant else p * f.fn(x) for p, f in zip(params, self.features)]
         if self.offset is not None:
             terms.insert(0, self.offset.fn(x))
         total = terms[0]
@@ -118,6 +130,15 @@ class Problem:
         columns = [np.broadcast_to(np.asarray(f.fn(x), dtype=x.dtype), x.shape) for f in self.features]
         offset = self.offset.fn(x) if self.offset is not None else np.zeros_like(x)
         return np.stack(columns, axis=1).astype(x.dtype), np.asarray(offset, dtype=x.dtype)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A problem's formula, hashable by its code alone: compiled chunks are cached per model, and two
+    problems with the same features share them (the problem rides along, outside the comparison)."""
+
+    key: tuple[str, ...]
+    problem: Problem = field(compare=False, repr=False)
 
 
 def _torch_style_vector(params: np.ndarray) -> str:
@@ -262,7 +283,7 @@ QUADRATIC_RECOVERY = Problem(
     offset=None,
     formula_code="a*(x**2) + b*x + c",
     formula_latex=r"\hat y = a x^2 + b x + c",
-    data_latex=r"y = 0.75\,(x - 9.5)^2 + 1 + 3\,\varepsilon,\; x = 0, 1, \dots, 19",
+    data_latex=r"y = 0.75\,(x - 9.5)^2 + 1 + 3\varepsilon,\; x = 0..19",
     true_params=(RECOVERY_D, -2 * RECOVERY_D * RECOVERY_E, RECOVERY_D * RECOVERY_E**2 + 1),
     default_points=20,
     points_range=(3, 1000),

@@ -8,6 +8,8 @@ DEMO_PAGES: dict[str, str] = {
     "sine-cubic": "pages/sine_cubic.py",
 }
 HOME_PAGE = "pages/home.py"
+CUSTOM_PAGE = "pages/custom_data.py"  # "Your own data": fitcore.custom's problems, built from a file or a function
+SPEED_PAGE = "pages/speed.py"  # "Speed": every implementation on one demo, steps per second
 # Material icons ship with Streamlit, so they render where emoji fonts are missing (projector PCs).
 ICONS: dict[str, str] = {
     "home": ":material/home:",
@@ -15,4 +17,6 @@ ICONS: dict[str, str] = {
     "linear-2x": ":material/straighten:",
     "quadratic-recovery": ":material/explore:",
     "sine-cubic": ":material/airwave:",
+    "custom": ":material/upload_file:",
+    "speed": ":material/speed:",
 }

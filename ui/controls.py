@@ -1,7 +1,9 @@
-"""Run, Pause, Resume, Step and Reset: callbacks that only change session state.
+"""Run, Pause, Resume, Stop, Step and Reset: callbacks that only change session state.
 
 A click reruns the script; Streamlit stops the old script at its next call into Streamlit,
 and the new one reads the state these callbacks left. Training itself happens in ``ui.live``.
+Changing a setting mid-run reruns the script too: the control bar then halts the old run (its
+settings are no longer the sidebar's) unless Resume was pressed under exactly these settings.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .state import DemoState, widget_key
 def start_run(state: DemoState, config: RunConfig) -> None:
     state.run = Run(config, run_limits(config))
     state.training = True
+    state.resumed_under = None
     state.error = None
 
 
@@ -23,9 +26,19 @@ def pause(state: DemoState) -> None:
     state.training = False
 
 
-def resume(state: DemoState) -> None:
+def resume(state: DemoState, config: RunConfig | None) -> None:
+    """Continue the run with its own settings, even when the sidebar's have changed since it began."""
     if state.run is not None and not state.run.finished:
         state.training = True
+        state.resumed_under = config
+
+
+def stop(state: DemoState) -> None:
+    """End the run where it is: it keeps its charts and can be pinned, but not resumed."""
+    if state.run is not None and not state.run.finished:
+        state.run.stop()
+    state.training = False
+    state.pending_steps = 0
 
 
 def step(state: DemoState, config: RunConfig, count: int) -> None:
@@ -41,6 +54,7 @@ def step(state: DemoState, config: RunConfig, count: int) -> None:
 def reset(state: DemoState) -> None:
     state.run = None
     state.training = False
+    state.resumed_under = None
     state.pending_steps = 0
     state.error = None
 
@@ -48,20 +62,25 @@ def reset(state: DemoState) -> None:
 def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale: bool, blocked: str | None) -> None:
     run = state.run
     can_run = config is not None and blocked is None
-    paused = run is not None and not run.finished and not state.training and run.status in ("paused", "running")
+    # Steps a Step button asked for run after this bar is drawn: the run they make is a paused one.
+    paused = run is not None and not run.finished and not state.training and (
+        run.status in ("paused", "running") or state.pending_steps > 0)
     key = lambda name: widget_key(page_id, name)  # noqa: E731
-    cols = st.columns([1.3, 1, 1.1, 0.9, 0.9, 0.9, 1])
+    cols = st.columns([1.3, 1, 1.1, 1, 0.9, 0.9, 0.9, 1])
     cols[0].button("Run", icon=":material/play_arrow:", key=key("run"), type="primary", disabled=not can_run, width="stretch",
                    on_click=start_run, args=(state, config), help="Start a new run with the current settings.")
     cols[1].button("Pause", icon=":material/pause:", key=key("pause"), disabled=not state.training, width="stretch",
                    on_click=pause, args=(state,))
     cols[2].button("Resume", icon=":material/resume:", key=key("resume"), disabled=not paused, width="stretch", on_click=resume,
-                   args=(state,), help="Continue the paused run where it stopped.")
-    for col, count in zip(cols[3:6], (1, 10, 100)):
+                   args=(state, config), help="Continue the paused run where it stopped.")
+    cols[3].button("Stop", icon=":material/stop:", key=key("stop"), disabled=not (state.training or paused),
+                   width="stretch", on_click=stop, args=(state,),
+                   help="End this run here: its charts stay (and it can be pinned); Run starts a new one.")
+    for col, count in zip(cols[4:7], (1, 10, 100)):
         col.button(f"Step ×{count}", key=key(f"step{count}"), disabled=not can_run or state.training,
                    width="stretch", on_click=step, args=(state, config, count),
                    help=f"Advance {count} update{'s' if count > 1 else ''}, then stop.")
-    cols[6].button("Reset", icon=":material/restart_alt:", key=key("reset"), width="stretch", on_click=reset, args=(state,),
+    cols[7].button("Reset", icon=":material/restart_alt:", key=key("reset"), width="stretch", on_click=reset, args=(state,),
                    help="Forget this run and start from the initial parameters.")
-    if stale and state.training:
-        state.training = False
+    if stale and state.training and state.resumed_under != config:
+        state.training = False  # a setting changed mid-run: the old run halts where it is

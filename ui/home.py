@@ -5,7 +5,7 @@ import streamlit as st
 
 from fitcore import FRAMEWORK_NAMES, IMPLEMENTATIONS, PROBLEMS, framework_available
 
-from .catalog import DEMO_PAGES, ICONS
+from .catalog import CUSTOM_PAGE, DEMO_PAGES, ICONS, SPEED_PAGE
 
 
 def home_page() -> None:
@@ -28,3 +28,14 @@ def home_page() -> None:
             st.caption(f"Notebook: {notebooks} · written in {' and '.join(problem.notebook_frameworks)} · "
                        f"runs here on {len(IMPLEMENTATIONS)} implementations")
             st.page_link(DEMO_PAGES[problem.id], label=f"Open {problem.title}", icon=ICONS[problem.id])
+    with columns[len(PROBLEMS) % 2].container(border=True):
+        st.subheader("Your own data")
+        st.markdown("Upload a CSV file or type a function of x (say `0.5*x**3 - sin(2*x)`) and fit a polynomial of "
+                    "degree 1 to 8 on every implementation — and see why raw x⁶ makes gradient descent crawl "
+                    "until x is standardised.")
+        st.latex(r"\hat y = w_0 + w_1 x + \dots + w_d x^d")
+        st.caption("Your data · any degree from 1 to 8 · the condition number λmax/λmin before and after "
+                   "standardising")
+        st.page_link(CUSTOM_PAGE, label="Open Your own data", icon=ICONS["custom"])
+    st.page_link(SPEED_PAGE, label="Speed: the same run on every implementation — why compiled code is faster",
+                 icon=ICONS["speed"])

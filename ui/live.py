@@ -5,6 +5,7 @@ within one interval; the run itself lives in session state and simply waits to b
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import streamlit as st
@@ -50,10 +51,14 @@ def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenera
         state.training = False
         st.rerun()
     interval = 1.0 / max(1, rate)
+    drawing = 0.0
     try:
         while state.training and not run.finished:
-            run.advance(max_seconds=interval)
+            # Train for what is left of the interval after the last redraw, so charts keep their rate.
+            run.advance(max_seconds=max(interval - drawing, 0.25 * interval))
+            began = time.perf_counter()
             redraw(run)
+            drawing = time.perf_counter() - began
     except Exception as error:  # any failure inside a framework ends the run, not the page
         state.error = f"The run stopped with an error: {error}"
     state.training = False

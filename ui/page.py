@@ -7,13 +7,18 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
-from fitcore import ConfigError, Run, RunConfig, get_problem, is_available, missing_message
+from fitcore import ConfigError, Problem, Run, RunConfig, get_problem, is_available, missing_message
 
 from . import sidebar
 from .code_panel import code_panel
+from .compare import compare_panel
 from .controls import control_bar
-from .limits import run_limits
+from .lessons import lessons_panel
+from .limits import run_limits, steps_notice
 from .live import step_now, train_live
+from .pace import pace_panel
+from .replay import replay_bar
+from .stepmath import math_panel
 from .settings import config_from_values
 from .state import DemoState, demo_state, widget_key
 from .view import DEFAULT_AXES, TrainView, live_frame
@@ -26,7 +31,8 @@ def header(problem: Any) -> None:
     files = ", ".join(f"`{name}`" for name in problem.seed_files)
     text.caption(f"From the notebook{'s' if len(problem.seed_files) > 1 else ''} {files} "
                  f"({' and '.join(problem.notebook_frameworks)}).")
-    formulas.latex(r"\begin{aligned}&" + problem.formula_latex + r"\\ &" + problem.data_latex + r"\end{aligned}")
+    formulas.latex(r"\small\begin{aligned}&" + problem.formula_latex + r"\\ &" + problem.data_latex
+                   + r"\end{aligned}")
 
 
 def guarded(panel: Callable[..., None], *args: Any) -> None:
@@ -75,10 +81,16 @@ class PageContext:
 
 
 def demo_page(problem_id: str) -> None:
-    problem = get_problem(problem_id)
-    state = demo_state(problem_id)
+    """A demo's page: the shared page over one of fitcore's demos."""
+    problem_page(get_problem(problem_id), demo_state(problem_id))
+
+
+def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], None] = header,
+                 lessons: Callable[[PageContext], None] = lessons_panel) -> None:
+    """Sidebar, controls, tabs and the live loop over any problem: a demo, or one built from your own
+    data (whose page passes its own ``intro`` and ``lessons``)."""
     values = sidebar.render(problem, state)
-    header(problem)
+    intro(problem)
     if state.url_notice:
         st.warning(state.url_notice, icon=":material/link:")
         state.url_notice = None
@@ -92,8 +104,11 @@ def demo_page(problem_id: str) -> None:
     run = state.run
     stale = run is not None and config is not None and run.config != config
     control_bar(problem.id, state, config, stale, blocked)
+    guarded(pace_panel, problem, state, config, blocked)
     if blocked:
         st.error(blocked)
+    elif config is not None and (capped := steps_notice(config)):
+        st.info(capped, icon=":material/speed:")
     if state.error:
         st.error(state.error)
     spinner_slot = st.empty()
@@ -104,25 +119,36 @@ def demo_page(problem_id: str) -> None:
         divergence_fix(problem, state, run)
     context = PageContext(problem, state, values, config, run, stale)
 
-    train_tab, code_tab = st.tabs([":material/monitoring: Train", ":material/code: Code"])
+    train_tab, lessons_tab, compare_tab, math_tab, code_tab = st.tabs([
+        ":material/monitoring: Train", ":material/school: Lessons", ":material/compare_arrows: Compare",
+        ":material/function: Step-through math", ":material/code: Code"])
     with train_tab:
         view = train_panel(context)
+    with lessons_tab:
+        guarded(lessons, context)
+    with compare_tab:
+        guarded(compare_panel, context)
+    with math_tab:
+        guarded(math_panel, context)
     with code_tab:
         guarded(code_panel, problem.id, config, run)
 
-    if state.training and run is not None and view is not None and not stale:
+    if state.training and run is not None and view is not None and (not stale or state.resumed_under == config):
         log_x = bool(values["logx"])
         train_live(state, int(values["rate"]), spinner_slot,
-                   lambda r: view.draw(r, live_frame(r), state.pinned, log_x))
+                   lambda r: view.draw(r, live_frame(r), state.pinned, log_x, training=True))
 
 
 def train_panel(context: PageContext) -> TrainView | None:
-    """The charts; before any run they show the starting point of the current settings."""
+    """The charts; before any run they show the starting point of the current settings, after (or
+    paused) any step the replay bar picks."""
     config, run = context.config, context.run
     shown = run if run is not None else (Run(config, run_limits(config)) if config is not None else None)
     if shown is None:
         st.info("These settings cannot run; the sidebar says why.")
         return None
+    replayed = replay_bar(context.problem.id, context.state, run)
     view = TrainView(shown, lambda: landscape_axes(context.problem))
-    view.draw(shown, live_frame(shown), context.state.pinned, bool(context.values["logx"]), context.stale)
+    view.draw(shown, replayed if replayed is not None else live_frame(shown), context.state.pinned,
+              bool(context.values["logx"]), context.stale, training=context.state.training and not context.stale)
     return view

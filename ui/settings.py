@@ -14,6 +14,8 @@ from fitcore import (DTYPES, MAX_LR, MAX_STEPS, OPTIMIZERS, REDUCTIONS, SCHEDULE
 from fitcore.config import MAX_NOISE, MAX_SEED
 from fitcore.impl import IMPLEMENTATIONS
 
+from .custom_settings import SOURCE_KEYS, source_query
+
 MIN_LR = 1e-12
 DEFAULT_RATE = 10
 
@@ -65,8 +67,13 @@ def choices_for(problem: Problem, key: str) -> tuple[str, ...]:
     }.get(key, ())
 
 
+def _source(problem: Problem) -> dict[str, Any]:
+    """A problem built from your own data carries its source into every config made for it."""
+    return {"custom": problem.source} if problem.source is not None else {}
+
+
 def defaults(problem: Problem, variant: str | None = None) -> dict[str, Any]:
-    config = RunConfig.notebook(problem.id, variant)
+    config = RunConfig.notebook(problem.id, variant, **_source(problem))
     return values_from_config(config) | {"rate": DEFAULT_RATE, "logx": False}
 
 
@@ -89,12 +96,15 @@ def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig
     return RunConfig(problem=problem.id, variant=values["nb"], impl=values["impl"], optimizer=values["opt"],
                      lr=float(values["lr"]), steps=int(values["steps"]), reduction=values["red"],
                      dtype=values["dtype"], points=int(values["points"]), noise=float(values["noise"]),
-                     seed=int(values["seed"]), compiled=bool(values["compiled"]), schedule=schedule, stop=stop)
+                     seed=int(values["seed"]), compiled=bool(values["compiled"]), schedule=schedule, stop=stop,
+                     **_source(problem))
 
 
 def _shown(raw: str) -> str:
-    text = raw if len(raw) <= 40 else raw[:37] + "…"
-    return repr(text)
+    """The value quoted as typed, cut to about 40 characters once quoted (an unprintable character's
+    escape is ten characters long, so cutting before quoting would not bound the notice)."""
+    text = repr(raw)
+    return text if len(text) <= 42 else text[:40] + "…" + text[0]
 
 
 def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | None]:
@@ -146,6 +156,8 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
     problems: list[str] = []
     for key, text in raw.items():
         setting = table.get(key)
+        if setting is None and problem.source is not None and key in SOURCE_KEYS:
+            continue  # the data source's own keys: ui.custom_settings reads them
         if setting is None:
             problems.append(f"unknown setting {_shown(key)} ignored")
             continue
@@ -178,7 +190,8 @@ def format_value(setting: Setting, value: Any) -> str:
 
 def to_query(problem: Problem, values: Mapping[str, Any]) -> dict[str, str]:
     """Every setting as query-string text, so a copied URL restores the page exactly."""
-    return {s.key: format_value(s, values[s.key]) for s in settings_for(problem) if s.key in values}
+    query = {s.key: format_value(s, values[s.key]) for s in settings_for(problem) if s.key in values}
+    return query | source_query(problem.source) if problem.source is not None else query
 
 
 def notice_text(problems: Sequence[str]) -> str:

@@ -117,11 +117,12 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
                    help="mean: s = 1/N; sum: s = 1 (seed 001's NumPy gradient, seeds 003/004).")
         right.radio("dtype", choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
         st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
-        with st.expander("Data"):
-            low, high = problem.points_range
-            st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"))
-            st.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.5,
-                            key=key("noise"), format="%g")
+        if problem.source is None:  # a page over your own data draws these beside its data source
+            with st.expander("Data"):
+                low, high = problem.points_range
+                st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"))
+                st.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.5,
+                                key=key("noise"), format="%g")
         with st.expander("Learning-rate schedule"):
             kind = st.selectbox("Schedule", choices_for(problem, "sched"), key=key("sched"),
                                 format_func=SCHEDULE_LABELS.get)

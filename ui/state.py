@@ -2,12 +2,18 @@
 ``st.session_state``: no module globals, and nothing trained is ever cached across sessions."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
-from fitcore import Run
+from fitcore import Run, RunConfig
+from fitcore.compare import pin_labels
+
+from .limits import KNOBS, how_to_raise, max_pinned
+
+MAX_PINNED = KNOBS["max_pinned"].default  # the default cap; max_pinned() reads the deployment's
 
 
 @dataclass
@@ -15,6 +21,10 @@ class PinnedRun:
     label: str
     steps: Any
     losses: Any
+    config: RunConfig | None = None
+    number: int = 0
+    status: str = ""
+    final_loss: float = math.nan
 
 
 @dataclass
@@ -22,6 +32,7 @@ class DemoState:
     values: dict[str, Any] = field(default_factory=dict)
     run: Run | None = None
     training: bool = False
+    resumed_under: RunConfig | None = None  # the sidebar's settings when Resume was pressed
     pending_steps: int = 0
     url_notice: str | None = None
     error: str | None = None
@@ -38,3 +49,43 @@ def demo_state(page_id: str) -> DemoState:
 
 def widget_key(page_id: str, name: str) -> str:
     return f"{page_id}:{name}"
+
+
+def pin_blocker(state: DemoState, run: Run | None) -> str | None:
+    """Why this run cannot be pinned now, or None if it can."""
+    if run is None or not run.finished:
+        return "Pin a run once it has finished (completed, stopped or diverged)."
+    if any(p.config == run.config and p.steps[-1] == run.step and p.final_loss == run.current_loss
+           for p in state.pinned if p.config is not None and len(p.steps)):
+        return "This run is pinned already."
+    limit = max_pinned()
+    if len(state.pinned) >= limit:
+        return f"{limit} runs are pinned, this deployment's cap per page: remove one first. {how_to_raise('max_pinned')}"
+    return None
+
+
+def _relabel(state: DemoState) -> None:
+    """Label every pinned run by the settings that tell it apart from the others."""
+    labels = pin_labels([p.config for p in state.pinned], [p.number for p in state.pinned],
+                        [p.status for p in state.pinned])
+    for pinned, label in zip(state.pinned, labels):
+        pinned.label = label
+
+
+def pin_run(state: DemoState, run: Run) -> None:
+    """Keep a finished run's loss curve, overlaid on the Train tab's loss chart."""
+    if pin_blocker(state, run) is not None:
+        return
+    steps, losses, _ = run.history.arrays()
+    number = max((p.number for p in state.pinned), default=0) + 1
+    state.pinned.append(PinnedRun("", steps, losses, run.config, number, run.status, float(run.current_loss)))
+    _relabel(state)
+
+
+def unpin(state: DemoState, number: int) -> None:
+    state.pinned = [p for p in state.pinned if p.number != number]
+    _relabel(state)
+
+
+def clear_pins(state: DemoState) -> None:
+    state.pinned = []

@@ -29,9 +29,14 @@ class Frame:
     path: np.ndarray
 
 
-def draw_chart(slot: Any, chart: charts.Chart, static_bytes: bytes | None = None) -> None:
-    """Every chart on every page goes through here: same spec, new data, alt text."""
-    slot.vega_lite_chart(spec=chart.with_data(static_bytes), width="stretch", alt=chart.alt_text)
+def draw_chart(slot: Any, chart: charts.Chart, static_bytes: dict[str, bytes] | None = None) -> None:
+    """Every chart on every page goes through here: same spec, new data, alt text.
+
+    The frontend treats the alt text as part of the chart's spec: a changed alt re-embeds the
+    whole chart. Live redraws must therefore keep it fixed (the builders add numbers at rest only).
+    """
+    slot.vega_lite_chart(spec=chart.with_data(static_bytes), width="stretch" if chart.stretch else "content",
+                         alt=chart.alt_text)
 
 
 def live_frame(run: Run) -> Frame:
@@ -51,9 +56,10 @@ def replay_frame(run: Run, step: int, params: np.ndarray | None = None) -> Frame
     steps, losses, history = run.history.arrays()
     index = int(np.searchsorted(steps, step, side="right")) - 1
     index = max(index, 0)
-    if params is None:
-        step, params = int(steps[index]), history[index]
-    loss = float(run.quad.loss(params))
+    if params is None:  # a recorded step: exactly the snapshot the run took, its own loss included
+        step, params, loss = int(steps[index]), history[index], float(losses[index])
+    else:
+        loss = float(run.quad.loss(params))
     return Frame(int(step), loss, np.asarray(params, np.float64), steps[:index + 1], losses[:index + 1],
                  history[:index + 1])
 
@@ -85,7 +91,7 @@ class TrainView:
     def __init__(self, run: Run, pick_axes: Callable[[], tuple[int, int] | None]) -> None:
         self.problem = run.problem
         self.status = st.empty()
-        self.metrics = st.empty()
+        self.metrics = [column.empty() for column in st.columns(5)]
         top = st.columns(2)
         self.fit, self.loss = top[0].empty(), top[1].empty()
         bottom = st.columns(2)
@@ -94,16 +100,26 @@ class TrainView:
             self.axes = pick_axes()
             self.landscape = st.empty()
         self.extra = st.empty()
+        self.extra_chart = st.empty()
         st.markdown("**What the notebook prints**")
         self.log = st.empty()
-        self._static: dict[str, tuple[Any, pd.DataFrame, bytes]] = {}
+        self._static: dict[str, tuple[Any, dict[str, pd.DataFrame], dict[str, bytes]]] = {}
+        self._drawn: dict[str, Any] = {}
 
-    def _static_table(self, name: str, key: Any, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """Build a chart's static table once per view and keep its Arrow bytes for every redraw."""
+    def _changed(self, name: str, signature: Any) -> bool:
+        """Whether a slot needs redrawing: unchanged slots keep what they show, costing nothing."""
+        if self._drawn.get(name) == signature:
+            return False
+        self._drawn[name] = signature
+        return True
+
+    def _static_table(self, name: str, key: Any,
+                      build: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+        """Build a chart's static tables once per view and keep their Arrow bytes for every redraw."""
         cached = self._static.get(name)
         if cached is None or cached[0] != key:
-            table = build()
-            cached = (key, table, dataframe_util.convert_anything_to_arrow_bytes(table))
+            tables = build()
+            cached = (key, tables, {k: dataframe_util.convert_anything_to_arrow_bytes(v) for k, v in tables.items()})
             self._static[name] = cached
         return cached[1]
 
@@ -111,62 +127,67 @@ class TrainView:
         cached = self._static.get(name)
         draw_chart(slot, chart, cached[2] if cached is not None else None)
 
-    def draw_status(self, run: Run | None, stale: bool) -> None:
+    def draw_status(self, run: Run | None, stale: bool, training: bool = False) -> None:
+        if run is not None and training and not run.finished:
+            snap = run.snapshot()
+            if self._changed("status", ("progress", snap.step)):
+                self.status.progress(snap.progress, text=f"Step {snap.step:,} of {snap.total_steps:,}")
+            return
         kind, text = status_message(run, stale)
-        with self.status.container():
-            if run is not None and run.status == "running":
-                snap = run.snapshot()
-                st.progress(snap.progress, text=f"Step {snap.step:,} of {snap.total_steps:,}")
-            else:
-                getattr(st, kind)(text)
+        if self._changed("status", (kind, text)):
+            getattr(self.status, kind)(text)
 
     def draw_metrics(self, run: Run, frame: Frame) -> None:
         snap = run.snapshot()
-        with self.metrics.container():
-            cols = st.columns(5)
-            cols[0].metric("Step", f"{frame.step:,}", help=f"of {snap.total_steps:,}")
-            cols[1].metric("Loss", f"{frame.loss:.5g}", help=f"least-squares optimum {run.quad.optimum_loss:.6g}")
-            cols[2].metric("Steps / s", f"{snap.steps_per_second:,.0f}" if snap.elapsed else "–")
-            cols[3].metric("Elapsed", f"{snap.elapsed:.2f} s" if run.prepared else "–",
-                           help=f"compile/trace {snap.compile_seconds:.2f} s (not counted)" if
-                           snap.compile_seconds else None)
-            derived = run.problem.derived(frame.params)
-            if derived:
-                cols[4].metric(" · ".join(derived), " · ".join(f"{v:.4g}" for v in derived.values()))
-            else:
-                cols[4].metric("2/λmax", f"{run.quad.max_stable_lr:.3g}",
-                               help="The largest stable SGD learning rate for this data.")
+        step, loss, rate, elapsed, stable = self.metrics
+        step.metric("Step", f"{frame.step:,}", help=f"of {snap.total_steps:,}")
+        loss.metric("Loss", f"{frame.loss:.5g}", help=f"least-squares optimum {run.quad.optimum_loss:.6g}")
+        rate.metric("Steps / s", compact(snap.steps_per_second) if snap.elapsed else "–",
+                    help=f"{snap.steps_per_second:,.0f} steps per second" if snap.elapsed else None)
+        elapsed.metric("Elapsed", f"{snap.elapsed:.2f} s" if run.prepared else "–",
+                       help=f"compile/trace {snap.compile_seconds:.2f} s (not counted)" if
+                       snap.compile_seconds else None)
+        if self._changed("lambda", run.quad.max_stable_lr):
+            stable.metric("2/λmax", f"{run.quad.max_stable_lr:.3g}",
+                          help="The largest stable SGD learning rate for this data.")
 
     def draw(self, run: Run, frame: Frame, pinned: Sequence[PinnedRun] = (), log_x: bool = False,
-             stale: bool = False) -> None:
+             stale: bool = False, training: bool = False) -> None:
         problem, quad = run.problem, run.quad
         start = run.data.init.astype(np.float64)
-        self.draw_status(run if run.prepared or run.finished else None, stale)
+        self.draw_status(run if run.prepared or run.finished else None, stale, training)
         self.draw_metrics(run, frame)
         fit_static = self._static_table("fit", id(run), lambda: charts.fit_static(
             problem, run.data.x, run.data.y, quad.optimum))
         self._draw(self.fit, "fit", charts.fit_chart(problem, run.data.x, run.data.y, frame.params, quad.optimum,
-                                                     fit_static))
+                                                     fit_static, not training))
         others = [(p.label, p.steps, p.losses) for p in pinned]
         loss_static = self._static_table("loss", (id(run), tuple(p.label for p in pinned)),
                                          lambda: charts.loss_static(quad.optimum_loss, others))
-        self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
-                                                        (frame.step, frame.loss), others, log_x, loss_static))
+        at_rest = not training
         targets = np.array(problem.true_params) if problem.true_params is not None else quad.optimum
         label = "true" if problem.true_params is not None else "least-squares"
+        axes = None if at_rest else charts.live_frame_for(run.total_steps, run.initial_loss, quad.optimum_loss,
+                                                          start, np.array(targets, dtype=np.float64))
+        self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
+                                                        (frame.step, frame.loss), others, log_x, loss_static,
+                                                        at_rest=at_rest, frame=axes))
         draw_chart(self.params, charts.params_chart(problem.param_names, frame.steps, frame.path, targets, label,
-                                                    (frame.step, frame.params)))
+                                                    (frame.step, frame.params), at_rest, axes))
         land_static = self._static_table("landscape", (id(run), self.axes),
                                          lambda: charts.landscape_static(quad, start, self.axes))
         self._draw(self.landscape, "landscape", charts.landscape_chart(
-            quad, problem.param_names, frame.steps, frame.path, frame.params, start, self.axes, land_static))
+            quad, problem.param_names, frame.steps, frame.path, frame.params, start, self.axes, land_static, at_rest))
         self.draw_extra(run, frame)
-        self.log.code(run.log_text() or "(the lines the notebook prints appear here as the run goes)",
-                      language=None)
+        if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
+            self.log.code(run.log_text() or "(the lines the notebook prints appear here as the run goes)",
+                          language=None)
 
     def draw_extra(self, run: Run, frame: Frame) -> None:
         problem = run.problem
         if problem.id == "linear-2x":
+            if not self._changed("extra", (id(run), frame.step)):
+                return
             with self.extra.container():
                 before = problem.derived(run.data.init.astype(np.float64))["f(5)"]
                 after = problem.derived(frame.params)["f(5)"]
@@ -174,18 +195,34 @@ class TrainView:
                 left.metric("f(5) before training", f"{before:.3f}")
                 right.metric(f"f(5) at step {frame.step:,}", f"{after:.3f}", delta=f"{after - before:.3f}")
         elif problem.id == "quadratic-recovery":
+            truth = problem.derived(np.array(problem.true_params))
+            with self.extra.container():
+                for column, (name, value) in zip(st.columns(4), problem.derived(frame.params).items()):
+                    column.metric(f"{name} (true {truth[name]:g})", f"{value:.4g}",
+                                  delta=f"{value - truth[name]:+.3g} from the truth", delta_color="off")
             records = [(line.step + 1, line.params) for line in run.log if line.params is not None
                        and line.step + 1 <= frame.step]
+            if not self._changed("extra_chart", (id(run), len(records))):
+                return
 
             def title(step: int, params: np.ndarray) -> str:
                 d = problem.derived(params)
                 return f"step {step:,}: d̂ = {d['d̂']:.3f}, ê = {d['ê']:.3f}"
             if records:
-                draw_chart(self.extra, charts.panels_chart(problem, run.data.x.astype(np.float64),
-                                                           run.data.y.astype(np.float64), records, title))
+                draw_chart(self.extra_chart, charts.panels_chart(problem, run.data.x.astype(np.float64),
+                                                                 run.data.y.astype(np.float64), records, title))
             else:
-                self.extra.caption("The notebook's small multiples (one panel per record, titled d̂ and ê) "
-                                   "appear here as the run records them.")
+                self.extra_chart.caption("The notebook's small multiples (one panel per record, titled d̂ and ê) "
+                                         "appear here as the run records them.")
+
+
+def compact(value: float) -> str:
+    """1,234 / 12.3k / 4.56M: a rate that fits a metric column at 1280 px."""
+    if value >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    return f"{value:,.0f}"
 
 
 def framework_spinner_text(impl_id: str, compiled: bool) -> str:

@@ -88,17 +88,26 @@ class LoopStepper(Stepper):
     def _losses_to_numpy(self, losses: list[Any]) -> np.ndarray:
         return np.array([float(v) for v in losses], dtype=np.float64)
 
+    def _snapshot(self) -> Any:
+        """θ now, in the framework's own type: a short run records most of its steps, so a record
+        must cost no more than one framework operation; they become NumPy once per chunk."""
+        return self._params()
+
+    def _snapshots_to_numpy(self, snapshots: list[Any]) -> np.ndarray:
+        return np.array(snapshots, dtype=np.float64).reshape(len(snapshots), self.problem.n_params)
+
     def run(self, n: int, record: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
         wanted = set(record)
-        recorded: list[np.ndarray] = []
+        recorded: list[Any] = []
         losses: list[Any] = []
         lrs = self.lrs(self.t, n).tolist()
         for i in range(n):
             if i in wanted:
-                recorded.append(self._params())
+                recorded.append(self._snapshot())
             losses.append(self._step(lrs[i], self.t))
             self.t += 1
         if n in wanted:
-            recorded.append(self._params())
-        shape = (len(recorded), self.problem.n_params)
-        return self._losses_to_numpy(losses), np.array(recorded, dtype=np.float64).reshape(shape)
+            recorded.append(self._snapshot())
+        if not recorded:
+            return self._losses_to_numpy(losses), np.empty((0, self.problem.n_params))
+        return self._losses_to_numpy(losses), self._snapshots_to_numpy(recorded)

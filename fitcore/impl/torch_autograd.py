@@ -17,10 +17,10 @@ class TorchAutogradStepper(TorchLoopStepper):
         loss = self._forward_loss(params)
         loss.backward()
         with torch.no_grad():
-            new_params, self.slots = update(self.settings.optimizer, params, params.grad, self.slots, lr, t,
-                                            torch.sqrt)
-            params.copy_(new_params)
-        params.grad = None
+            # The update is a new tensor made outside the graph: it becomes θ for the next step, which
+            # is what the notebooks' in-place `params -= lr * grad; grad = None` leaves, one copy fewer.
+            self.params, self.slots = update(self.settings.optimizer, params, params.grad, self.slots, lr, t,
+                                             torch.sqrt)
         return loss.detach()
 
 

@@ -40,6 +40,13 @@ class TorchLoopStepper(LoopStepper):
     def _params(self) -> np.ndarray:
         return self.params.detach().to(torch.float64).numpy().copy()
 
+    def _snapshot(self) -> torch.Tensor:
+        # Every update makes θ a new tensor (nothing writes into an old one), so a view is a snapshot.
+        return self.params.detach()
+
+    def _snapshots_to_numpy(self, snapshots: list[Any]) -> np.ndarray:
+        return torch.stack(snapshots).to(torch.float64).numpy().copy()
+
     def state(self) -> TrainState:
         slots = {k: v.detach().to(torch.float64).numpy().copy() for k, v in self.slots.items()}
         return TrainState(self._params(), slots, self.t)

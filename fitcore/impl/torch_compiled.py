@@ -9,6 +9,7 @@ same problem, optimizer and reduction reuse it. Updates use fitcore's written-ou
 from __future__ import annotations
 
 import functools
+import hashlib
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from torch.func import grad_and_value
 
 from ..optim import SLOTS, init_slots, update
-from ..problems import Dataset, Problem, get_problem
+from ..problems import Dataset, Model, Problem
 from .base import StepSettings, Stepper, TrainState
 from .torch_common import TORCH_DTYPES, as_tensor
 
@@ -63,12 +64,12 @@ def _nn_gradient(problem: Problem, reduction: str) -> Callable[..., tuple[torch.
 GRADIENTS = {"manual": _manual_gradient, "autograd": _autograd_gradient, "nn": _nn_gradient}
 
 
-@functools.lru_cache(maxsize=None)
-def compiled_chunk(style: str, problem_id: str, optimizer: str, reduction: str, dtype: str = "",
+@functools.lru_cache(maxsize=64)  # bounded: every standardised custom fit is a model of its own
+def compiled_chunk(style: str, model: Model, optimizer: str, reduction: str, dtype: str = "",
                    points: int = 0) -> Callable[..., Any]:
-    """One compiled function per style, problem, optimizer, reduction, dtype and size, shared by every
+    """One compiled function per style, model, optimizer, reduction, dtype and size, shared by every
     run: it is pure (all data are arguments), so sharing it shares no training state."""
-    gradient = GRADIENTS[style](get_problem(problem_id), reduction)
+    gradient = GRADIENTS[style](model.problem, reduction)
     names = SLOTS[optimizer]
 
     def chunk(params: torch.Tensor, slots: tuple[torch.Tensor, ...], x: torch.Tensor, y: torch.Tensor,
@@ -87,7 +88,9 @@ def compiled_chunk(style: str, problem_id: str, optimizer: str, reduction: str, 
 
     # torch._dynamo allows 8 compilations per code object and fails hard past them (fullgraph):
     # give every configuration its own code object, so a process may compile any number of them.
-    chunk.__code__ = chunk.__code__.replace(co_name=f"chunk_{style}_{optimizer}_{reduction}_{dtype}_{points}")
+    digest = hashlib.sha1("|".join(model.key).encode()).hexdigest()[:12]
+    chunk.__code__ = chunk.__code__.replace(
+        co_name=f"chunk_{style}_{optimizer}_{reduction}_{dtype}_{points}_{digest}")
     return torch.compile(chunk, fullgraph=True, dynamic=False)
 
 
@@ -100,7 +103,7 @@ class TorchCompiledStepper(Stepper):
         self.x = as_tensor(data.x, self.dtype)
         self.y = as_tensor(data.y, self.dtype)
         self.scale_t = torch.tensor(self.scale, dtype=self.dtype)
-        self.chunk = compiled_chunk(style, self.problem.id, settings.optimizer, settings.reduction,
+        self.chunk = compiled_chunk(style, self.problem.model, settings.optimizer, settings.reduction,
                                     str(data.dtype), len(data.x))
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 

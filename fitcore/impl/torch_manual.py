@@ -15,7 +15,8 @@ class TorchManualStepper(TorchLoopStepper):
     def _step(self, lr: float, t: int) -> Any:
         y_pred = self.problem.predict(self.x, self.params)
         residual = y_pred - self.y
-        loss = self._forward_loss(self.params)
+        squared = residual.pow(2)
+        loss = squared.mean() if self.settings.reduction == "mean" else squared.sum()
         grad_y_pred = (2.0 * self.scale) * residual  # ∂loss/∂ŷ for s·Σ(ŷ − y)²
         grad = torch.stack([(grad_y_pred * f.fn(self.x)).sum() for f in self.problem.features])  # chain rule: × φᵢ(x)
         self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, torch.sqrt)

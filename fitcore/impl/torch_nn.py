@@ -51,7 +51,9 @@ class TorchNNStepper(LoopStepper):
         self.bias_index = next((i for i, f in enumerate(features) if f.is_constant), None)
         self.weight_index = [i for i, f in enumerate(features) if not f.is_constant]
         self.inputs = as_tensor(data.features[:, self.weight_index], self.dtype)  # (x, x², x³) as in seed 003
-        self.offset = as_tensor(data.offset, self.dtype)
+        # Only a model with an offset term (x² + bias) adds it: adding zeros would cost an operation
+        # forward and one backward on every step for nothing.
+        self.offset = as_tensor(data.offset, self.dtype) if self.problem.offset is not None else None
         self.y = as_tensor(data.y, self.dtype)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
@@ -79,7 +81,8 @@ class TorchNNStepper(LoopStepper):
         return values
 
     def _forward_loss(self) -> torch.Tensor:
-        return self.loss_fn(self.model(self.inputs) + self.offset, self.y)
+        prediction = self.model(self.inputs)
+        return self.loss_fn(prediction + self.offset if self.offset is not None else prediction, self.y)
 
     def _step(self, lr: float, t: int) -> Any:
         loss = self._forward_loss()
@@ -95,6 +98,19 @@ class TorchNNStepper(LoopStepper):
 
     def _params(self) -> np.ndarray:
         return self._join(self._parameters())
+
+    def _snapshot(self) -> torch.Tensor:
+        # torch.optim updates the layer in place: one cat copies weight and bias out in one operation.
+        with torch.no_grad():
+            return torch.cat([p.reshape(-1) for p in self._parameters()])
+
+    def _snapshots_to_numpy(self, snapshots: list[Any]) -> np.ndarray:
+        layer_order = torch.stack(snapshots).to(torch.float64).numpy()  # weight columns, then the bias
+        values = np.empty((len(snapshots), self.problem.n_params))
+        values[:, self.weight_index] = layer_order[:, :len(self.weight_index)]
+        if self.bias_index is not None:
+            values[:, self.bias_index] = layer_order[:, -1]
+        return values
 
     def state(self) -> TrainState:
         slots: dict[str, np.ndarray] = {}
@@ -113,8 +129,9 @@ class TorchNNStepper(LoopStepper):
         self.scheduler = make_scheduler(self.settings, self.optimizer)
         if self.scheduler is not None:
             self.scheduler.last_epoch = state.t
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        if state.t > 0:  # at t = 0 the scheduler's own starting value stands (it may differ by an ulp)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
         if state.t > 0:
             for slot, torch_name in TORCH_SLOT_NAMES.items():
                 if slot in state.slots:

@@ -1,0 +1,357 @@
+"""``python -m fitcore``: list the demos, run one, or export it as a standalone script.
+
+Every setting defaults to the notebook's (``RunConfig.notebook``). A bad command line of any kind
+ends with exit code 2 and exactly one line on stderr saying what is wrong and what would work;
+no input produces a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any, NoReturn, Sequence
+
+from . import impl as implementations  # looked up at call time, so a missing framework can be faked
+from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
+from .csvfile import check_size, read_csv
+from .custom import (CUSTOM_ID, MAX_DEGREE, MIN_DEGREE, CustomSource, DataSourceError, csv_source,
+                     custom_problem, function_source)
+from .engine import Run, train
+from .export import export_script
+from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
+from .problems import DTYPES, PROBLEMS, REDUCTIONS, get_problem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROG = "python -m fitcore"
+
+
+class UsageError(Exception):
+    """A bad command line; the message says what is wrong and what would work."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that an error raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.endswith("expected one argument"):
+            message += "; write a value that starts with '-' as --option=VALUE, e.g. --lr=-1"
+        raise UsageError(f"{message} (`{self.prog} --help` lists the options)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parser().parse_args(args_list)
+        return args.handler(args)
+    except UsageError as error:
+        return _fail(str(error))
+    except SystemExit as done:  # --help printed its text
+        return done.code if isinstance(done.code, int) else EXIT_OK
+    except BrokenPipeError:  # stdout closed early (| head): nothing left to say
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_FAILED)
+    except Exception as error:  # a bug, not bad input: still one line, never a traceback
+        return _fail(f"internal error: {type(error).__name__}: {error}", EXIT_FAILED)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    # One line whatever the input: every line break (\n, \r, \x85, \u2028, …) is whitespace to
+    # split(), and unpaired surrogates from undecodable arguments are escaped.
+    line = " ".join(f"fitcore: {message}".split())
+    print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
+    return code
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.01, got {text!r}") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 200, got {text!r}") from None
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog=PROG, allow_abbrev=False,
+                     description="The four gradient-descent notebooks, and your own data, runnable from the "
+                                 "command line.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,export}",
+                                     parser_class=_Parser)
+    listing = commands.add_parser("list", allow_abbrev=False,
+                                  help="demos and their notebook variants, implementations, optimizers, schedules")
+    listing.set_defaults(handler=_list)
+    run = commands.add_parser("run", allow_abbrev=False, help="train one demo and print what the notebook printed")
+    _add_run_options(run)
+    run.add_argument("--json", action="store_true", help="print the whole run as one JSON object instead")
+    run.set_defaults(handler=_run)
+    export = commands.add_parser("export", allow_abbrev=False,
+                                 help="print a standalone script that reproduces the run")
+    _add_run_options(export)
+    export.set_defaults(handler=_export)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("demo", choices=[*PROBLEMS, CUSTOM_ID], metavar="DEMO",
+                        help=", ".join(PROBLEMS) + f", or {CUSTOM_ID} (your own data: --function or --csv)")
+    parser.add_argument("--variant", metavar="KEY", help="notebook variant (its settings are the defaults)")
+    parser.add_argument("--impl", choices=list(implementations.IMPLEMENTATIONS), metavar="ID",
+                        help=", ".join(implementations.IMPLEMENTATIONS))
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, metavar="NAME", help=", ".join(OPTIMIZERS))
+    parser.add_argument("--lr", type=_number, metavar="F", help="learning rate")
+    parser.add_argument("--steps", type=_whole, metavar="N", help=f"updates, 1 to {MAX_STEPS:,}")
+    parser.add_argument("--seed", type=_whole, metavar="N")
+    parser.add_argument("--reduction", choices=REDUCTIONS, help="mean or sum of the squared errors")
+    parser.add_argument("--dtype", choices=DTYPES)
+    parser.add_argument("--compile", action="store_true", help="the implementation's compiled path")
+    parser.add_argument("--points", type=_whole, metavar="N", help="number of data points")
+    parser.add_argument("--noise", type=_number, metavar="F", help="noise standard deviation")
+    parser.add_argument("--schedule", choices=SCHEDULES, metavar="KIND", help=", ".join(SCHEDULES))
+    parser.add_argument("--gamma", type=_number, metavar="F", help="decay factor (step, exponential)")
+    parser.add_argument("--step-size", type=_whole, metavar="N", help="steps between decays (step)")
+    parser.add_argument("--lr-min", type=_number, metavar="F", help="final learning rate (cosine)")
+    parser.add_argument("--loss-below", type=_number, metavar="F", help="stop once the loss is at most F")
+    parser.add_argument("--plateau-tol", type=_number, metavar="F",
+                        help="stop once the loss moves less than F (relative) over the window")
+    parser.add_argument("--plateau-window", type=_whole, metavar="N", help="steps in the plateau window (100)")
+    own = parser.add_argument_group(f"your own data ({CUSTOM_ID} only)")
+    own.add_argument("--function", metavar="EXPR", help='a function of x to fit, e.g. "0.5*x**3 - sin(2*x)"')
+    own.add_argument("--csv", metavar="FILE", help="a CSV file with an x and a y column")
+    own.add_argument("--degree", type=_whole, metavar="N", help=f"polynomial degree, {MIN_DEGREE} to {MAX_DEGREE} (3)")
+    own.add_argument("--standardise", action="store_true", help="fit powers of z = (x - mean) / std instead of x")
+    own.add_argument("--x-min", type=_number, metavar="F", help="--function: smallest x (-2)")
+    own.add_argument("--x-max", type=_number, metavar="F", help="--function: largest x (2)")
+    own.add_argument("--x-column", metavar="NAME", help="--csv: the x column, by header name or number from 1")
+    own.add_argument("--y-column", metavar="NAME", help="--csv: the y column, by header name or number from 1")
+
+
+# --- from arguments to a RunConfig ----------------------------------------------------------------
+
+SCHEDULE_OPTIONS = {"gamma": ("step", "exponential"), "step_size": ("step",), "lr_min": ("cosine",)}
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The notebook's settings for the demo and variant, with every given option applied."""
+    source = _custom_source(args)
+    problem = custom_problem(source) if source is not None else get_problem(args.demo)
+    variants = [v.key for v in problem.variants]
+    if args.variant is not None and args.variant not in variants:
+        raise UsageError(f"{problem.id} has no notebook variant {args.variant!r}; choose one of: "
+                         f"{', '.join(variants)}")
+    given = {name: getattr(args, name) for name in
+             ("impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype", "points", "noise")}
+    overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    if args.compile:
+        overrides["compiled"] = True
+    schedule = _schedule(args)
+    if schedule is not None:
+        overrides["schedule"] = schedule
+    stop = _stop(args)
+    if stop is not None:
+        overrides["stop"] = stop
+    if source is not None:
+        overrides["custom"] = source
+    return RunConfig.notebook(problem.id, args.variant, **overrides)
+
+
+SOURCE_OPTIONS = {"function": "--function", "csv": "--csv", "degree": "--degree", "standardise": "--standardise",
+                  "x_min": "--x-min", "x_max": "--x-max", "x_column": "--x-column", "y_column": "--y-column"}
+FUNCTION_ONLY = ("x_min", "x_max", "points", "noise")
+CSV_ONLY = ("x_column", "y_column")
+
+
+def _given(args: argparse.Namespace, name: str) -> bool:
+    value = getattr(args, name)
+    return value is not None and value is not False
+
+
+def _flag(name: str) -> str:
+    return SOURCE_OPTIONS.get(name, "--" + name.replace("_", "-"))
+
+
+def _custom_source(args: argparse.Namespace) -> CustomSource | None:
+    """--function or --csv, with the range, columns and degree, for ``run custom``; None for a demo."""
+    if args.demo != CUSTOM_ID:
+        given = [_flag(name) for name in SOURCE_OPTIONS if _given(args, name)]
+        if given:
+            raise UsageError(f"{given[0]} applies to {CUSTOM_ID} (your own data), not to the {args.demo} demo")
+        return None
+    if _given(args, "function") == _given(args, "csv"):
+        raise UsageError(f"{CUSTOM_ID} needs one data source: --function \"0.5*x**3 - sin(2*x)\" or --csv FILE"
+                         if not _given(args, "function") else "give --function or --csv, not both")
+    kind, other = ("function", CSV_ONLY) if _given(args, "function") else ("csv", FUNCTION_ONLY)
+    for name in other:
+        if _given(args, name):
+            raise UsageError(f"{_flag(name)} applies to --{'csv' if kind == 'function' else 'function'} data, "
+                             f"not to --{kind}" + (" (a file fixes its points and takes no noise)"
+                                                   if name in ("points", "noise") else ""))
+    degree = args.degree if args.degree is not None else CustomSource("function").degree
+    try:
+        if kind == "function":
+            defaults = CustomSource("function")
+            return function_source(args.function, args.x_min if args.x_min is not None else defaults.x_min,
+                                   args.x_max if args.x_max is not None else defaults.x_max, degree,
+                                   args.standardise)
+        table = read_csv(_file_bytes(args.csv), args.csv)
+        return csv_source(table, _column(table, args.x_column, "--x-column"),
+                          _column(table, args.y_column, "--y-column"), degree, args.standardise)
+    except DataSourceError as error:
+        raise UsageError(str(error)) from None
+
+
+def _file_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            check_size(os.fstat(file.fileno()).st_size, path)
+            return file.read()
+    except FileNotFoundError:
+        raise UsageError(f"there is no file {path!r}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path!r} is a folder; give a CSV file") from None
+    except OSError as error:
+        raise UsageError(f"{path!r} cannot be read: {error.strerror or error}") from None
+
+
+def _column(table: Any, wanted: str | None, flag: str) -> int | None:
+    """A column by its header name (exactly, then ignoring case) or its number from 1."""
+    if wanted is None:
+        return None
+    names = list(table.names)
+    for candidates in (names, [n.lower() for n in names]):
+        key = wanted if candidates is names else wanted.lower()
+        if key in candidates:
+            return candidates.index(key)
+    text = wanted.strip()
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    raise UsageError(f"{flag} {wanted!r} is not a column of {table.name}: give a name ({', '.join(names)}) or a "
+                     f"number from 1 to {len(names)}")
+
+
+def _schedule(args: argparse.Namespace) -> Schedule | None:
+    kind = args.schedule or "constant"
+    for name, kinds in SCHEDULE_OPTIONS.items():
+        if getattr(args, name) is not None and kind not in kinds:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} applies to --schedule {' or '.join(kinds)}, not to the {kind} schedule")
+    if args.schedule is None:
+        return None
+    values = {name: getattr(args, name) for name in SCHEDULE_OPTIONS if getattr(args, name) is not None}
+    return Schedule(kind, **values)
+
+
+def _stop(args: argparse.Namespace) -> StopConditions | None:
+    if args.plateau_window is not None and args.plateau_tol is None:
+        raise UsageError("--plateau-window needs --plateau-tol (e.g. --plateau-tol 1e-6 --plateau-window 100)")
+    if args.loss_below is None and args.plateau_tol is None:
+        return None
+    values: dict[str, Any] = {"loss_below": args.loss_below, "plateau_tol": args.plateau_tol}
+    if args.plateau_window is not None:
+        values["plateau_window"] = args.plateau_window
+    return StopConditions(**values)
+
+
+def _checked_config(args: argparse.Namespace) -> RunConfig:
+    try:
+        return config_from_args(args)
+    except (ConfigError, ValueError, KeyError) as error:
+        # ConfigError and Schedule's ValueError name the setting and its range; KeyError a choice.
+        raise UsageError(error.args[0] if error.args else str(error)) from None
+
+
+# --- the commands -----------------------------------------------------------------------------------
+
+def _list(args: argparse.Namespace) -> int:
+    print("\n".join(listing_lines()))
+    return EXIT_OK
+
+
+def listing_lines() -> list[str]:
+    """What ``list`` prints: demos with their notebook variants, implementations, optimizers, schedules."""
+    lines = [f"Demos ({PROG} run DEMO [--variant KEY]; * marks the default variant)"]
+    for problem in PROBLEMS.values():
+        lines.append(f"  {problem.id:<20}{problem.title}: {problem.formula_code}  "
+                     f"({problem.default_points} points, noise {problem.default_noise:g})")
+        for variant in problem.variants:
+            mark = "*" if variant is problem.default_variant else " "
+            s = variant.settings
+            lines.append(f"    {mark} {variant.key:<18}{variant.label}: {s['impl']}, {s['optimizer']}, lr {s['lr']:g}, "
+                         f"{s['steps']:,} steps, {s['reduction']}, {s['dtype']}")
+    lines.append(f"  {CUSTOM_ID:<20}Your own data: a polynomial of degree {MIN_DEGREE} to {MAX_DEGREE} fitted to "
+                 "--function EXPR (with --x-min, --x-max) or --csv FILE")
+    lines += ["", "Implementations (--impl)"]
+    for impl in implementations.IMPLEMENTATIONS.values():
+        state = "installed" if implementations.is_available(impl.id) else f"not installed: {impl.pip_command}"
+        lines.append(f"  {impl.id:<16}{impl.label}  [{state}]")
+    lines += ["", "Optimizers (--optimizer)"]
+    lines += [f"  {name:<16}{OPTIMIZER_LABELS[name]}" for name in OPTIMIZERS]
+    options = {"constant": "", "step": "  --gamma F --step-size N", "exponential": "  --gamma F",
+               "cosine": "  --lr-min F"}
+    lines += ["", "Schedules (--schedule)"]
+    lines += [f"  {kind:<16}{SCHEDULE_LABELS[kind]}{options.get(kind, '')}" for kind in SCHEDULES]
+    return lines
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = _checked_config(args)
+    try:
+        run = train(config)
+    except implementations.FrameworkMissing as error:
+        raise UsageError(f"{error} (or pick --impl numpy)") from None
+    if args.json:
+        print(json.dumps(json_ready(run.result()), allow_nan=False))
+    else:
+        print("\n".join(_summary_lines(run)))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    # The script is text: exporting needs no framework here, only where it will run.
+    print(export_script(_checked_config(args)), end="")
+    return EXIT_OK
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON values: non-finite floats become null, NumPy scalars and tuples plain Python."""
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return json_ready(value.tolist())  # NumPy arrays and scalars
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+def _summary_lines(run: Run) -> list[str]:
+    snap = run.snapshot()
+    quad = run.quad
+    names = run.problem.param_names
+    params = ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, snap.params))
+    optimum = ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, quad.optimum))
+    rate = f"{snap.steps_per_second:,.0f} steps/s" if snap.steps_per_second else "no steps timed"
+    compile_note = f", compiling took {snap.compile_seconds:.2f} s" if snap.compile_seconds >= 0.01 else ""
+    return [line.text for line in run.log] + [
+        "",
+        f"status      {snap.status}" + (f" ({snap.reason})" if snap.reason else "") + f": {snap.message}",
+        f"final loss  {snap.loss:.10g} at step {snap.step:,}; least-squares optimum {quad.optimum_loss:.10g} "
+        f"(gap {snap.loss - quad.optimum_loss:.3g})",
+        f"parameters  {params}",
+        f"optimum     {optimum}",
+        f"time        {snap.elapsed:.3g} s, {rate}{compile_note}",
+    ]
+

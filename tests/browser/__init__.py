@@ -1,0 +1,1 @@
+"""Browser tests and the harness that drives the real dashboard (importable as tests.browser.harness)."""

@@ -1,0 +1,58 @@
+"""The benchmark suite at tiny sizes, so it cannot rot: every group runs and reports its rows. Nothing
+here looks at a speed (BENCHMARKS.md, written by `python -m benchmarks`, holds the measurements)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.runner import GROUPS
+from benchmarks.stats import Section, paired, ratios, stat
+
+REPO = Path(__file__).resolve().parent.parent
+IN_BROWSER = {"live"}
+
+
+def smoke(group: str, output: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--only", group, "--output", str(output)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("group", [pytest.param(g, marks=pytest.mark.browser) if g in IN_BROWSER else g
+                                   for g in GROUPS])
+def test_that_every_benchmark_group_runs_at_tiny_sizes_and_writes_its_rows(group: str, tmp_path: Path) -> None:
+    if group in IN_BROWSER:
+        from tests.browser.harness import chromium_available
+        if not chromium_available():
+            pytest.skip("the live group drives Chromium: apt-get install -y chromium")
+    output = tmp_path / "BENCHMARKS.md"
+    result = smoke(group, output)
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = output.read_text()
+    assert "| group | measurement | median [min–max] | target | verdict |" in report
+    assert f"| {group} |" in report, report
+    assert "Load average" in report and "--smoke" in report
+    assert "Traceback" not in result.stdout
+
+
+def test_that_a_ratio_is_taken_pair_by_pair_not_from_medians() -> None:
+    slow = [10.0, 30.0, 20.0]
+    fast = [1.0, 10.0, 2.0]  # ratios 10, 3, 10: their median is 10; the medians' ratio would be 20 / 2
+    assert ratios(slow, fast).samples == (10.0, 3.0, 10.0) and ratios(slow, fast).median == 10.0
+
+
+def test_that_paired_measurements_alternate_which_side_goes_first() -> None:
+    order: list[str] = []
+    paired(lambda: order.append("a") or 1.0, lambda: order.append("b") or 2.0, 4)
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+def test_that_a_figure_reads_median_then_min_to_max() -> None:
+    assert stat([3.0, 1.0, 2.0, 5.0, 4.0], "s").text() == "3 [1–5] s"
+    section = Section("x", "X")
+    row = section.add("a", stat([1.0, 2.0, 3.0]), "≤ 2", True)
+    assert (row.value, row.verdict) == ("2 [1–3]", "met")

@@ -1,0 +1,139 @@
+"""Replay: scrub a paused or finished run back to any recorded step, and every chart follows.
+
+With the exact engine any step at all can be shown (the closed form gives θ at step k at once),
+on a log-scale slider with an exact step box. Replay only reads the run: nothing here advances,
+restarts or changes it, and the replayed step ends as soon as the run moves on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from fitcore import HISTORY_CAP, Run
+from fitcore.explain import exact_state, recorded_params
+
+from .charts import log_ticks
+from .state import DemoState, widget_key
+from .view import Frame, replay_frame
+
+REPLAY = "replay"
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The step being replayed, for one run at the step it had when the replay was chosen."""
+
+    run: Run
+    at: int
+    step: int
+    note: str = ""
+
+
+def _current(state: DemoState, run: Run | None) -> Replay | None:
+    replay = state.extras.get(REPLAY)
+    if replay is None or run is None or replay.run is not run or replay.at != run.step or state.training:
+        return None
+    return replay
+
+
+def replayed_step(state: DemoState, run: Run | None) -> int | None:
+    """The step the charts replay, or None when they show the run's latest step."""
+    replay = _current(state, run)
+    return None if replay is None else replay.step
+
+
+def can_replay(state: DemoState, run: Run | None) -> bool:
+    return run is not None and run.prepared and not state.training and run.step > 0
+
+
+def is_exact(run: Run) -> bool:
+    return run.config.impl == "analytic"
+
+
+def slider_steps(run: Run, shown: int) -> list[int]:
+    """The slider's stops: every recorded step, or, for the exact engine on a long run, 0, 1, 2, 5, 10, …"""
+    if is_exact(run) and run.step >= HISTORY_CAP:
+        stops = set(log_ticks(run.step))
+    elif is_exact(run):
+        stops = set(range(run.step + 1))
+    else:
+        stops = set(run.history.steps)
+    return sorted(stops | {run.step, shown})
+
+
+def frame_at(run: Run, step: int) -> Frame:
+    """What the charts show at ``step``: the recorded snapshot, or the exact iterate between records."""
+    if is_exact(run) and recorded_params(run, step) is None:
+        return replay_frame(run, step, exact_state(run.config, run.data, step).params)
+    return replay_frame(run, step)
+
+
+def go_live(state: DemoState) -> None:
+    state.extras.pop(REPLAY, None)
+
+
+def replay_to(state: DemoState, run: Run, step: int, note: str = "") -> None:
+    if step >= run.step:
+        go_live(state)
+    else:
+        state.extras[REPLAY] = Replay(run, run.step, max(0, int(step)), note)
+
+
+def _from_slider(state: DemoState, run: Run, key: str) -> None:
+    replay_to(state, run, int(st.session_state[key]))
+
+
+def _from_box(state: DemoState, run: Run, key: str) -> None:
+    wanted = min(max(int(st.session_state[key]), 0), run.step)
+    if is_exact(run) or recorded_params(run, wanted) is not None or wanted == run.step:
+        replay_to(state, run, wanted)
+        return
+    recorded = [s for s in run.history.steps if s <= wanted]
+    nearest = recorded[-1] if recorded else 0
+    replay_to(state, run, nearest, f"Step {wanted:,} was not recorded (a run keeps at most {HISTORY_CAP:,} of its "
+                                   f"steps; the exact engine has them all): showing step {nearest:,}, the last "
+                                   "recorded before it.")
+
+
+def replay_bar(page_id: str, state: DemoState, run: Run | None) -> Frame | None:
+    """The step slider, the exact step box and the way back to live; returns the replayed frame,
+    or None when the charts should show the run's latest step."""
+    if not can_replay(state, run):
+        if state.training:
+            go_live(state)
+        return None
+    assert run is not None
+    replay = _current(state, run)
+    if replay is None:
+        go_live(state)
+    shown = run.step if replay is None else replay.step
+    slider_key, box_key = widget_key(page_id, "replay_slider"), widget_key(page_id, "replay_step")
+    # The widgets always show the replayed step (set before they are drawn, as Streamlit requires).
+    st.session_state[slider_key] = shown
+    st.session_state[box_key] = shown
+    exact = is_exact(run)
+    with st.container(border=True):
+        slide, box, live = st.columns([5, 1.5, 1.3], vertical_alignment="bottom")
+        slide.select_slider(
+            "Replay step" + (" (log scale: 0, 1, 2, 5, 10, …)" if exact and run.step >= HISTORY_CAP else ""),
+            slider_steps(run, shown), key=slider_key, format_func=lambda s: f"{s:,}",
+            on_change=_from_slider, args=(state, run, slider_key),
+            help="Scrub back through this run: the fit, the loss, the parameters and the landscape show that "
+                 "step. The run itself is not changed.")
+        box.number_input("Go to step", min_value=0, max_value=run.step, step=1, key=box_key,
+                         on_change=_from_box, args=(state, run, box_key),
+                         help="Any step exactly (the exact engine computes it in closed form)." if exact else
+                         "The last recorded step at or before this one.")
+        live.button("Live / latest", icon=":material/skip_next:", key=widget_key(page_id, "replay_live"),
+                    disabled=replay is None, on_click=go_live, args=(state,), width="stretch",
+                    help=f"Back to the run's latest step ({run.step:,}).")
+        if replay is None:
+            st.caption(f"Showing the latest step, {run.step:,}. Drag the slider to replay "
+                       + ("any step exactly." if exact else f"any of the {len(run.history):,} recorded steps."))
+            return None
+        if replay.note:
+            st.caption(replay.note)
+        st.caption(f"**Replaying step {replay.step:,}** of {run.step:,}: every chart shows the run as it was then. "
+                   "The run itself is unchanged; **Live / latest** returns to its latest step.")
+    return frame_at(run, replay.step)
