@@ -20,6 +20,8 @@ from typing import Any
 
 from fitcore import Run, RunConfig, is_available
 
+from tests.browser.harness import STEP_METRIC_READER
+
 from .stats import Section, paired, ratios, stat
 
 UPDATE_TARGET = 10.0
@@ -29,15 +31,7 @@ RSS_TARGET_GB = 1.2
 RECORDER = """
 () => {
   window.__bench = {step: [], paints: []};
-  const read = () => {
-    for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
-      const label = metric.querySelector('[data-testid="stMetricLabel"]');
-      const value = metric.querySelector('[data-testid="stMetricValue"]');
-      if (label && value && label.innerText.trim() === 'Step') return value.innerText.trim();
-    }
-    return null;
-  };
-  let last = read();
+""" + STEP_METRIC_READER + """  let last = read();
   new MutationObserver(() => {
     const value = read();
     if (value !== null && value !== last) { last = value; window.__bench.step.push([performance.now(), value]); }

@@ -2,8 +2,9 @@
 
 For runs of 10,000, 100,000 and 1,000,000 steps (the exact engine, and NumPy's Gram loop), the bytes
 held by ``run.history`` (its step, loss and θ lists, counted object by object) and by the notebook
-log, and the peak of Python allocations while the run trained (tracemalloc), which is bounded by one
-chunk's buffers, not by the step count. The server's peak resident memory is in the live group.
+log; for the exact engine also the peak of Python allocations while the run trained (tracemalloc, which
+would slow a Python loop several times over), bounded by one chunk's buffers, not by the step count.
+The server's peak resident memory is in the live group.
 """
 from __future__ import annotations
 
@@ -31,15 +32,18 @@ def history_bytes(run: Run) -> int:
     return held + log + history.plan.nbytes
 
 
-def measure(config: RunConfig) -> tuple[int, int, float]:
-    """(recorded points, history bytes, peak traced MB while training)."""
+def measure(config: RunConfig, trace: bool) -> tuple[int, int, float]:
+    """(recorded points, history bytes, peak traced MB while training, or NaN when not traced: tracing
+    every allocation slows a Python loop of a million steps several times over)."""
     run = Run(config)
     run.prepare()
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     run.advance()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return len(run.history), history_bytes(run), peak / 1e6
+    peak = tracemalloc.get_traced_memory()[1] / 1e6 if trace else float("nan")
+    if trace:
+        tracemalloc.stop()
+    return len(run.history), history_bytes(run), peak
 
 
 def run_group(runs: int, smoke: bool) -> Section:
@@ -50,15 +54,16 @@ def run_group(runs: int, smoke: bool) -> Section:
         sizes = {}
         for steps in counts:
             config = RunConfig.notebook("quadratic-recovery", impl=impl, compiled=compiled, steps=steps)
-            samples = [measure(config) for _ in range(runs if impl == "analytic" or steps < 1_000_000 else 2)]
+            trace = impl == "analytic"
+            samples = [measure(config, trace) for _ in range(runs)]
             points = samples[0][0]
             kilobytes = stat([s[1] / 1e3 for s in samples], "kB")
-            peak = stat([s[2] for s in samples], "MB")
             sizes[steps] = kilobytes.median
             label = "exact engine" if impl == "analytic" else "NumPy Gram loop"
+            peak = f"; peak traced allocations while training {stat([s[2] for s in samples], 'MB').text()}" \
+                if trace else ""
             section.add(f"{label}, {steps:,} steps: history + log", kilobytes,
-                        note=f"{points:,} recorded points (cap {HISTORY_CAP:,}); peak traced allocations while "
-                             f"training {peak.text()} ({len(samples)} runs)")
+                        note=f"{points:,} recorded points (cap {HISTORY_CAP:,}){peak}")
         smallest, largest = sizes[counts[0]], sizes[counts[-1]]
         growth = largest / smallest if smallest else float("inf")
         section.add(f"{'exact engine' if impl == 'analytic' else 'NumPy Gram loop'}: history at {counts[-1]:,} ÷ at "

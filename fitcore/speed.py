@@ -84,6 +84,17 @@ class Timing:
         return 1e6 * self.seconds / self.steps if self.steps else float("nan")
 
 
+def spread(timings: Sequence[Timing]) -> tuple[Timing, Timing, float] | None:
+    """The fastest and slowest measured entries and how many times faster the first ran (None with
+    fewer than two measured)."""
+    measured = [t for t in timings if t.error is None and t.steps and t.seconds > 0]
+    if len(measured) < 2:
+        return None
+    fastest = max(measured, key=lambda t: t.steps_per_second)
+    slowest = min(measured, key=lambda t: t.steps_per_second)
+    return fastest, slowest, fastest.steps_per_second / slowest.steps_per_second
+
+
 @dataclass(frozen=True)
 class SpeedProgress:
     index: int                 # entries finished so far

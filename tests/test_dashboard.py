@@ -25,6 +25,8 @@ import fitcore
 import fitcore.impl
 from fitcore import RunConfig
 
+from ui.view import short_number
+
 from conftest import DEMOS, design, require
 
 REPO = Path(__file__).resolve().parent.parent
@@ -217,6 +219,7 @@ def test_that_a_short_run_with_the_default_implementation_completes_and_its_char
     expected = fitcore.train(RunConfig.notebook(page, steps=SHORT))
     steps, losses, params = expected.history.arrays()
     assert steps[-1] == SHORT
+    assert metric(at, "Loss") == short_number(losses[-1])
 
     loss = part(chart(at, "Loss"), "live")
     curve = loss[loss.kind == "curve"]
@@ -385,6 +388,14 @@ def test_that_an_invalid_url_gives_a_single_notice_and_falls_back_to_the_default
     at.run()
     assert not [w for w in at.warning if w.value.startswith(NOTICE)], "the notice must show once, not on every rerun"
     assert_no_exception(at)
+
+
+@pytest.mark.parametrize("value, shown", [
+    (8.817232, "8.817"), (0.0123456, "0.01235"), (1.3025e-4, "1.30e-4"), (-3.5e-7, "-3.50e-7"), (9999.9, "1.00e4"),
+    (12345.6, "1.23e4"), (0.0, "0"), (1e300, "1.00e300"), (30.0, "30")])
+def test_that_a_metric_number_is_at_most_eight_characters_and_keeps_three_significant_digits(
+        value: float, shown: str) -> None:
+    assert short_number(value) == shown and len(shown) <= 8
 
 
 # --- Pause, Step, Reset -----------------------------------------------------------------------------

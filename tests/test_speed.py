@@ -7,7 +7,7 @@ import pytest
 
 from fitcore import IMPLEMENTATIONS, RunConfig
 from fitcore.config import MAX_STEPS
-from fitcore.speed import Entry, Timing, import_cost, installed_frameworks, lineup, measure, speed_config
+from fitcore.speed import Entry, Timing, import_cost, installed_frameworks, lineup, measure, speed_config, spread
 
 
 def test_that_the_lineup_has_every_implementation_eager_then_compiled_and_the_exact_engine_last() -> None:
@@ -65,3 +65,9 @@ def test_that_importing_numpy_in_a_fresh_python_is_timed_with_its_memory() -> No
     assert cost.error is None and math.isfinite(cost.seconds) and cost.seconds > 0 and cost.megabytes > 0
     assert cost.name == "NumPy"
     assert "numpy" in installed_frameworks()
+
+
+def test_that_the_spread_names_the_fastest_and_slowest_measured_and_their_ratio() -> None:
+    slow, fast = Timing(Entry("numpy"), 100, 1.0), Timing(Entry("analytic"), 50_000, 0.5)
+    assert spread([slow, Timing(Entry("tf-tape"), error="missing"), fast]) == (fast, slow, 1000.0)
+    assert spread([slow]) is None

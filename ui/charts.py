@@ -85,7 +85,8 @@ def finite_rows(frame: pd.DataFrame, columns: Sequence[str], positive: str | Non
     return frame[keep].reset_index(drop=True)
 
 
-def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+def vega_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """An Altair chart as the fixed Vega-Lite spec Streamlit draws (tables are attached per draw)."""
     spec = chart.to_dict()
     spec.pop("datasets", None)
     # Rows are checked finite (and positive for log axes) before they are sent, so Vega's own
@@ -136,7 +137,7 @@ def fit_spec(y_domain: tuple[float, float], at_rest: bool = True) -> dict[str, A
         x="x:Q", y=y, color=color, detail="series:N", strokeDash=dash, tooltip=tooltip)
     fit = alt.Chart(live("fit")).mark_line(strokeWidth=3, clip=True).encode(x="x:Q", y=y, color=color,
                                                                            **_tips(tooltip, at_rest))
-    return _spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
+    return vega_spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
 
 
 def _curve_grid(x: np.ndarray) -> np.ndarray:
@@ -231,7 +232,7 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
     marker = alt.Chart(live("marker")).mark_point(size=90, filled=True, color=NOW, clip=True).encode(
         x=x, y=y, tooltip=tooltip)
     layers = [others] if pinned else []
-    return _spec(alt.layer(*layers, optimum, curve, marker).properties(height=HEIGHT, title="Loss"))
+    return vega_spec(alt.layer(*layers, optimum, curve, marker).properties(height=HEIGHT, title="Loss"))
 
 
 def loss_static(optimum_loss: float, pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> dict[str, pd.DataFrame]:
@@ -287,7 +288,7 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
             x="step:Q", y="value:Q", tooltip=tooltip)
         # Fixed width: Vega-Lite does not stretch the panels of a stack to their container.
         panels.append(alt.layer(path, target, now).properties(height=height, width=PANEL_WIDTH))
-    return _spec(alt.vconcat(*panels, spacing=6).resolve_scale(x="shared").properties(title="Parameters"))
+    return vega_spec(alt.vconcat(*panels, spacing=6).resolve_scale(x="shared").properties(title="Parameters"))
 
 
 def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarray,
@@ -331,7 +332,7 @@ def landscape_1d_spec(param: str, at_rest: bool = True) -> dict[str, Any]:
         x=x, y=y, order="step:Q", **_tips(tooltip, at_rest))
     current = alt.Chart(live("current")).mark_point(size=130, filled=True, color=NOW, clip=True).encode(
         x=x, y=y, tooltip=tooltip)
-    return _spec(alt.layer(curve, optimum, path, current).properties(height=HEIGHT, title="Loss landscape"))
+    return vega_spec(alt.layer(curve, optimum, path, current).properties(height=HEIGHT, title="Loss landscape"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -356,7 +357,7 @@ def landscape_2d_spec(px: str, py: str, at_rest: bool = True) -> dict[str, Any]:
     current = alt.Chart(live("current")).mark_point(size=170, filled=True, stroke="#000000", strokeWidth=1,
                                                     clip=True).encode(
         x=x, y=y, shape=shape, color=alt.value(NOW), tooltip=tooltip)
-    return _spec(alt.layer(cells, path, fixed, current).properties(height=HEIGHT + 40,
+    return vega_spec(alt.layer(cells, path, fixed, current).properties(height=HEIGHT + 40,
                                                                    title="Loss landscape (2-D slice)"))
 
 
@@ -454,7 +455,7 @@ def panels_spec(columns: int) -> dict[str, Any]:
     chart = points.properties(width=130, height=110).facet(
         data=LIVE_DATA, facet=alt.Facet("title:N", title=None, sort=alt.SortField("step"),
                                         header=alt.Header(labelFontSize=12)), columns=columns)
-    return _spec(chart)
+    return vega_spec(chart)
 
 
 def panels_chart(problem: Any, x: np.ndarray, y: np.ndarray, records: Sequence[tuple[int, np.ndarray]],
@@ -478,7 +479,7 @@ def schedule_spec() -> dict[str, Any]:
     line = alt.Chart(LIVE_DATA).mark_line(color="#54A24B").encode(
         x=alt.X("step:Q", title="step"), y=alt.Y("lr:Q", title="learning rate", scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("step:Q", format=","), alt.Tooltip("lr:Q", format=TOOLTIP_FORMAT)])
-    return _spec(line.properties(height=120, title="Learning rate by step"))
+    return vega_spec(line.properties(height=120, title="Learning rate by step"))
 
 
 def schedule_chart(schedule: Any, lr: float, total_steps: int) -> Chart:

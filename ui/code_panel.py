@@ -1,6 +1,7 @@
 """The exported script for the current settings, and the run's data as CSV and JSON."""
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -30,12 +31,18 @@ def _strict_json(value: object) -> object:
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _script(config: RunConfig) -> str:
+    """The exported script, made once per settings (a page redraws it on every rerun)."""
+    from fitcore.export import export_script
+    return export_script(config)
+
+
 def code_panel(page_id: str, config: RunConfig | None, run: Run | None) -> None:
     if config is None:
         st.info("Fix the settings in the sidebar to see the script.")
         return
-    from fitcore.export import export_script
-    script = export_script(config)
+    script = _script(config)
     st.caption("A standalone script in the notebook's style for exactly these settings: it needs only NumPy and "
                "the implementation's framework, and prints the same lines and final numbers as this page.")
     st.download_button("Download the script", script, file_name=f"{config.problem}-{config.impl}.py",
@@ -45,9 +52,10 @@ def code_panel(page_id: str, config: RunConfig | None, run: Run | None) -> None:
         st.caption("Run or step to download the run's data.")
         return
     left, right = st.columns(2)
-    left.download_button("Run data (CSV)", history_frame(run).to_csv(index=False),
+    # Made only when clicked: the page does not serialise 2,000 rows on every rerun.
+    left.download_button("Run data (CSV)", lambda: history_frame(run).to_csv(index=False),
                          file_name=f"{config.problem}-run.csv", mime="text/csv",
                          key=widget_key(page_id, "dl_csv"), on_click="ignore")
-    right.download_button("Run data (JSON)", json.dumps(_strict_json(run.result()), indent=1),
+    right.download_button("Run data (JSON)", lambda: json.dumps(_strict_json(run.result()), indent=1),
                           file_name=f"{config.problem}-run.json", mime="application/json",
                           key=widget_key(page_id, "dl_json"), on_click="ignore")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from fitcore.compare import Agreement, Outcome, SweepSummary
 
-from .charts import HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, thin
+from .charts import HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, thin, vega_spec
 
 # Distinct dashes, so curves that lie exactly on top of each other still show as separate lines.
 DASHES = [[1, 0], [7, 3], [2, 3], [10, 3, 2, 3], [4, 5], [1, 5], [12, 6]]
@@ -25,16 +25,6 @@ STATUS_COLORS = [LINE, "#E39A2B", TARGET]
 STATUS_SHAPES = ["circle", "triangle-up", "cross"]
 NEGLIGIBLE = 1e-12  # an optimum this far under the starting loss is round-off, not worth 20 decades of axis
 TALL = HEIGHT + 40
-
-
-def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    spec = chart.to_dict()
-    spec.pop("datasets", None)
-    # Rows are checked finite (and positive for log axes) before they are sent, so Vega's own
-    # per-row validity filter — an interpreted expression on every update — is switched off.
-    spec.setdefault("config", {}).setdefault("mark", {})["invalid"] = None
-    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
-    return spec
 
 
 def _fmt(value: float) -> str:
@@ -62,7 +52,7 @@ def curves_spec(labels: tuple[str, ...], title: str, log_x: bool) -> dict[str, A
         x=x, y=y, tooltip=tooltip, **_series(labels))
     optimum = alt.Chart(live("optimum")).mark_rule(strokeDash=[6, 4], color="#888888").encode(
         y="loss:Q", tooltip=[alt.Tooltip("loss:Q", title="least-squares optimum", format=TOOLTIP_FORMAT)])
-    return _spec(alt.layer(curves, optimum).properties(height=TALL, title=title))
+    return vega_spec(alt.layer(curves, optimum).properties(height=TALL, title=title))
 
 
 def curves_chart(outcomes: Sequence[Outcome], optimum_loss: float, title: str, log_x: bool = False) -> Chart:
@@ -96,7 +86,7 @@ def differences_spec(labels: tuple[str, ...]) -> dict[str, Any]:
         # a long vertical axis title would squeeze the plot: the chart's title says the rest
         y=alt.Y("diff:Q", title="max |θ − θ_ref|", scale=alt.Scale(type="log")),
         tooltip=tooltip, **_series(labels))
-    return _spec(alt.layer(line).properties(height=TALL, title="Difference from the reference"))
+    return vega_spec(alt.layer(line).properties(height=TALL, title="Difference from the reference"))
 
 
 def differences_chart(agreements: Sequence[Agreement]) -> Chart:
@@ -139,7 +129,7 @@ def sweep_spec() -> dict[str, Any]:
                         scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_SHAPES)))
     current = alt.Chart(live("current")).mark_point(size=320, strokeWidth=2.5, color=NOW).encode(
         x=x, y=y, tooltip=tooltip)
-    return _spec(alt.layer(region, region_label, rules, rule_labels, line, points, current)
+    return vega_spec(alt.layer(region, region_label, rules, rule_labels, line, points, current)
                  .properties(height=TALL, title="Final loss against learning rate"))
 
 

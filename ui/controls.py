@@ -66,21 +66,23 @@ def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale:
     paused = run is not None and not run.finished and not state.training and (
         run.status in ("paused", "running") or state.pending_steps > 0)
     key = lambda name: widget_key(page_id, name)  # noqa: E731
-    cols = st.columns([1.3, 1, 1.1, 1, 0.9, 0.9, 0.9, 1])
-    cols[0].button("Run", icon=":material/play_arrow:", key=key("run"), type="primary", disabled=not can_run, width="stretch",
-                   on_click=start_run, args=(state, config), help="Start a new run with the current settings.")
-    cols[1].button("Pause", icon=":material/pause:", key=key("pause"), disabled=not state.training, width="stretch",
-                   on_click=pause, args=(state,))
-    cols[2].button("Resume", icon=":material/resume:", key=key("resume"), disabled=not paused, width="stretch", on_click=resume,
-                   args=(state, config), help="Continue the paused run where it stopped.")
-    cols[3].button("Stop", icon=":material/stop:", key=key("stop"), disabled=not (state.training or paused),
-                   width="stretch", on_click=stop, args=(state,),
-                   help="End this run here: its charts stay (and it can be pinned); Run starts a new one.")
-    for col, count in zip(cols[4:7], (1, 10, 100)):
-        col.button(f"Step ×{count}", key=key(f"step{count}"), disabled=not can_run or state.training,
-                   width="stretch", on_click=step, args=(state, config, count),
+    # Buttons as wide as their labels, wrapping onto a second line on a narrow screen: in equal
+    # columns "Step ×100" was cut short at 1280 px once Stop joined the bar.
+    bar = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    bar.button("Run", icon=":material/play_arrow:", key=key("run"), type="primary", disabled=not can_run,
+               on_click=start_run, args=(state, config), help="Start a new run with the current settings.")
+    bar.button("Pause", icon=":material/pause:", key=key("pause"), disabled=not state.training,
+               on_click=pause, args=(state,))
+    bar.button("Resume", icon=":material/resume:", key=key("resume"), disabled=not paused, on_click=resume,
+               args=(state, config), help="Continue the paused run where it stopped.")
+    bar.button("Stop", icon=":material/stop:", key=key("stop"), disabled=not (state.training or paused),
+               on_click=stop, args=(state,),
+               help="End this run here: its charts stay (and it can be pinned); Run starts a new one.")
+    for count in (1, 10, 100):
+        bar.button(f"Step ×{count}", key=key(f"step{count}"), disabled=not can_run or state.training,
+                   on_click=step, args=(state, config, count),
                    help=f"Advance {count} update{'s' if count > 1 else ''}, then stop.")
-    cols[7].button("Reset", icon=":material/restart_alt:", key=key("reset"), width="stretch", on_click=reset, args=(state,),
-                   help="Forget this run and start from the initial parameters.")
+    bar.button("Reset", icon=":material/restart_alt:", key=key("reset"), on_click=reset, args=(state,),
+               help="Forget this run and start from the initial parameters.")
     if stale and state.training and state.resumed_under != config:
         state.training = False  # a setting changed mid-run: the old run halts where it is

@@ -1,7 +1,7 @@
 """The live loop: advance the run for one update interval, redraw, repeat.
 
-Each pass calls into Streamlit, so a click elsewhere (Pause, any widget) stops this script
-within one interval; the run itself lives in session state and simply waits to be resumed.
+The loop calls into Streamlit at least every ``HANDBACK`` seconds, so a click elsewhere (Pause, any
+widget) stops this script within that; the run itself lives in session state and waits to be resumed.
 """
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import time
 from typing import Callable
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from fitcore import FrameworkMissing, Run
 
 from .state import DemoState
 from .view import framework_spinner_text
+
+LOG = get_logger(__name__)
+HANDBACK = 0.05  # seconds of training at most between two calls into Streamlit (issue 3: within 0.5 s)
 
 
 def prepare(run: Run, slot: st.delta_generator.DeltaGenerator) -> str | None:
@@ -36,9 +40,10 @@ def step_now(state: DemoState, slot: st.delta_generator.DeltaGenerator) -> None:
     state.pending_steps = 0
     if run is None or count <= 0:
         return
-    state.error = prepare(run, slot)
-    if state.error is None:
-        run.advance(max_steps=count)
+    with state.busy:
+        state.error = prepare(run, slot)
+        if state.error is None:
+            run.advance(max_steps=count)
 
 
 def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenerator,
@@ -46,20 +51,38 @@ def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenera
     run = state.run
     if run is None:
         return
+    try:
+        with state.busy:
+            _train(state, run, rate, slot, redraw)
+    finally:
+        # In the server's log: when a click (or the end) stopped the training, for whoever watches the load.
+        LOG.info("training halted at step %d of %d (%s; unix time %.3f)", run.step, run.total_steps, run.status,
+                 time.time())
+    st.rerun()
+
+
+def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.DeltaGenerator,
+           redraw: Callable[[Run], None]) -> None:
     state.error = prepare(run, slot)
     if state.error is not None:
         state.training = False
-        st.rerun()
+        return
     interval = 1.0 / max(1, rate)
     drawing = 0.0
     try:
         while state.training and not run.finished:
-            # Train for what is left of the interval after the last redraw, so charts keep their rate.
-            run.advance(max_seconds=max(interval - drawing, 0.25 * interval))
+            # Train for what is left of the interval after the last redraw, so charts keep their rate,
+            # in slices of at most HANDBACK seconds with a call into Streamlit after each: that call is
+            # where a click's rerun request stops this script.
+            deadline = time.perf_counter() + max(interval - drawing, 0.25 * interval)
+            while True:
+                run.advance(max_seconds=min(HANDBACK, max(deadline - time.perf_counter(), 0.0)))
+                if run.finished or time.perf_counter() >= deadline:
+                    break
+                slot.empty()
             began = time.perf_counter()
             redraw(run)
             drawing = time.perf_counter() - began
     except Exception as error:  # any failure inside a framework ends the run, not the page
         state.error = f"The run stopped with an error: {error}"
     state.training = False
-    st.rerun()

@@ -16,8 +16,8 @@ import time
 import streamlit as st
 
 from fitcore import FrameworkMissing, Problem, Run, RunConfig, get_implementation
-from fitcore.estimate import (Alternative, Estimate, Rate, RateKey, about, alternatives, calibrate, duration_text,
-                              estimate, measured_rate, rate_key, training_share)
+from fitcore.estimate import (Alternative, Estimate, Rate, RateKey, about, alternatives, calibrate, estimate,
+                              measured_rate, rate_key, training_share)
 
 from . import sidebar
 from .controls import start_run
@@ -121,8 +121,9 @@ def _proposals(problem: Problem, state: DemoState, config: RunConfig, found: Est
                         icon=":material/bolt:" if offer.key == "compiled" else ":material/functions:")
             right.caption(_alternative_text(config, offer))
         if asked:
-            st.button(f"Run anyway ({duration_text(found.seconds)})", key=widget_key(problem.id, "pace_anyway"),
-                      on_click=_run_anyway, args=(state, config), type="primary", icon=":material/play_arrow:")
+            st.button("Run anyway", key=widget_key(problem.id, "pace_anyway"), on_click=_run_anyway,
+                      args=(state, config), type="primary", icon=":material/play_arrow:",
+                      help=f"Start it as it is: {about(found.seconds)}. Pause stops it at any step.")
         elif over:
             st.caption("**Run** starts it as it is; **Pause** stops it at any step.")
 

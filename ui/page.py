@@ -89,6 +89,7 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
                  lessons: Callable[[PageContext], None] = lessons_panel) -> None:
     """Sidebar, controls, tabs and the live loop over any problem: a demo, or one built from your own
     data (whose page passes its own ``intro`` and ``lessons``)."""
+    state.wait_for_older_script()
     values = sidebar.render(problem, state)
     intro(problem)
     if state.url_notice:

@@ -16,7 +16,7 @@ import streamlit as st
 from fitcore import PROBLEMS
 from fitcore.estimate import duration_text
 from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, import_cost, installed_frameworks, lineup,
-                           measure, speed_config)
+                           measure, speed_config, spread)
 
 from .charts import Chart, finite_rows
 from .pace import record_rate
@@ -163,9 +163,8 @@ def speed_page() -> None:
     _imports()
     st.markdown("**Why they differ**")
     st.markdown(WHY)
-    fastest = max((t for t in timings if t.error is None and t.steps), key=lambda t: t.steps_per_second, default=None)
-    slowest = min((t for t in timings if t.error is None and t.steps), key=lambda t: t.steps_per_second, default=None)
-    if fastest is not None and slowest is not None and slowest.steps_per_second > 0 and fastest is not slowest:
-        factor = fastest.steps_per_second / slowest.steps_per_second
+    extremes = spread(timings)
+    if extremes is not None:
+        fastest, slowest, factor = extremes
         st.caption(f"Here {fastest.entry.label} ran {factor:,.0f}× as many steps per second as "
                    f"{slowest.entry.label} ({budget:g} s of training each).")

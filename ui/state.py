@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,14 @@ class DemoState:
     error: str | None = None
     pinned: list[PinnedRun] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Held while a script advances the run. With fastReruns (forced on Community Cloud) a click starts
+    # the next script at once, in a new thread, while the old one trains until its next call into
+    # Streamlit: the new one waits here so it never reads, or steps, a run that is mid-chunk.
+    busy: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def wait_for_older_script(self, timeout: float = 5.0) -> None:
+        if self.busy.acquire(timeout=timeout):
+            self.busy.release()
 
 
 def demo_state(page_id: str) -> DemoState:

@@ -1,6 +1,8 @@
 """The training view every demo page shares: placeholders drawn once, redrawn while it trains."""
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -141,7 +143,8 @@ class TrainView:
         snap = run.snapshot()
         step, loss, rate, elapsed, stable = self.metrics
         step.metric("Step", f"{frame.step:,}", help=f"of {snap.total_steps:,}")
-        loss.metric("Loss", f"{frame.loss:.5g}", help=f"least-squares optimum {run.quad.optimum_loss:.6g}")
+        loss.metric("Loss", short_number(frame.loss),
+                    help=f"{frame.loss:.10g} exactly; the least-squares optimum is {run.quad.optimum_loss:.10g}")
         rate.metric("Steps / s", compact(snap.steps_per_second) if snap.elapsed else "–",
                     help=f"{snap.steps_per_second:,.0f} steps per second" if snap.elapsed else None)
         elapsed.metric("Elapsed", f"{snap.elapsed:.2f} s" if run.prepared else "–",
@@ -223,6 +226,17 @@ def compact(value: float) -> str:
     if value >= 1e4:
         return f"{value / 1e3:.3g}k"
     return f"{value:,.0f}"
+
+
+def short_number(value: float) -> str:
+    """8.817 / 0.01234 / 1.30e-4 / 2.50e7: at most seven characters, so a metric column at 1280 px
+    never cuts a loss short (the exact value is in the metric's help)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    if 1e-2 <= abs(value) < 9999.5:
+        return f"{value:.4g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def framework_spinner_text(impl_id: str, compiled: bool) -> str:

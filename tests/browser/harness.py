@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -219,13 +220,7 @@ class ChromiumBrowser:
 
 # --- one tab on the dashboard ------------------------------------------------------------------------
 
-# Installed into the page: records every change of the "Step" metric with performance.now(), and the
-# time of each click, so latency is measured on the browser's own clock, free of Playwright's round trips.
-_RECORDER = """
-() => {
-  if (window.__stepLog) { window.__stepLog.length = 0; window.__clicks.length = 0; return; }
-  window.__stepLog = [];
-  window.__clicks = [];
+STEP_METRIC_READER = """
   const read = () => {
     for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
       const label = metric.querySelector('[data-testid="stMetricLabel"]');
@@ -234,7 +229,16 @@ _RECORDER = """
     }
     return null;
   };
-  let last = read();
+"""  # JavaScript: read() gives the "Step" metric's text, or null
+
+# Installed into the page: records every change of the "Step" metric with performance.now(), and the
+# time of each click, so latency is measured on the browser's own clock, free of Playwright's round trips.
+_RECORDER = """
+() => {
+  if (window.__stepLog) { window.__stepLog.length = 0; window.__clicks.length = 0; return; }
+  window.__stepLog = [];
+  window.__clicks = [];
+""" + STEP_METRIC_READER + """  let last = read();
   const check = () => {
     const now = read();
     if (now !== null && now !== last) { last = now; window.__stepLog.push([performance.now(), now]); }
@@ -248,15 +252,29 @@ _RECORDER = """
 """
 
 # Installed before the app's own scripts: the time of every message the page sends to the server, so a
-# click's delay inside a busy browser (click -> message sent) can be told apart from the server's.
-_SEND_RECORDER = """
+# click's delay inside a busy browser (click -> message sent) can be told apart from the server's, and the
+# time and size of every message it receives, so the server's replies are timed on the page's clock too
+# (Playwright hands frames to Python late, by up to a second while the browser is busy).
+_SOCKET_RECORDER = """
 (() => {
   window.__sent = [];
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) {
+  window.__received = [];
+  const Native = window.WebSocket;
+  const send = Native.prototype.send;
+  Native.prototype.send = function (data) {
     window.__sent.push(performance.now());
     return send.call(this, data);
   };
+  class Recorded extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        const data = event.data;
+        window.__received.push([performance.now(), data.byteLength ?? data.size ?? data.length]);
+      });
+    }
+  }
+  window.WebSocket = Recorded;
 })();
 """
 
@@ -298,6 +316,74 @@ class StepTrace:
         return times[-1]
 
 
+# --- the server's memory and CPU -----------------------------------------------------------------------------------------
+
+class ProcessGroupMemory:
+    """Samples the resident memory (VmRSS) of every process in one process group from /proc, in a thread,
+    and the CPU time they used (user + system): by the last sample, and as a timeline of (time.time(), CPU
+    seconds) samples."""
+
+    def __init__(self, group: int, every: float = 0.2) -> None:
+        self.group, self.every = group, every
+        self.peak_mb = 0.0
+        self.cpu_seconds = 0.0
+        self.timeline: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._ticks = os.sysconf("SC_CLK_TCK")
+
+    def read(self) -> tuple[float, float]:
+        """(resident MB, CPU seconds) summed over the group's processes now."""
+        resident, ticks = 0, 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()  # state, ppid, pgrp, … utime is the 12th, stime 13th
+                if int(fields[2]) != self.group:
+                    continue
+                ticks += int(fields[11]) + int(fields[12])
+                for line in Path(f"/proc/{entry}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        resident += int(line.split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended while being read
+        return resident / 1024, ticks / self._ticks
+
+    def idle_from(self, start: float, quiet: float = 0.3, busy: float = 0.15) -> float | None:
+        """The first moment at or after ``start`` (time.time()) from which the group used less than ``busy``
+        of one core over every ``quiet`` seconds that the samples cover; None if it never went idle."""
+        samples = [(t, cpu) for t, cpu in self.timeline if t >= start - self.every]
+        for index, (begin, cpu) in enumerate(samples):
+            window = [(t, c) for t, c in samples[index:] if t <= begin + quiet + 1e-9]
+            later = [(t, c) for t, c in samples[index:] if t > begin + quiet]
+            if not later:
+                return None
+            if all((c2 - c1) / (t2 - t1) < busy for (t1, c1), (t2, c2) in zip(window, window[1:] + later[:1])):
+                return max(begin, start)
+        return None
+
+    def current_mb(self) -> float:
+        return self.read()[0]
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            resident, self.cpu_seconds = self.read()
+            self.timeline.append((time.time(), self.cpu_seconds))
+            self.peak_mb = max(self.peak_mb, resident)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "ProcessGroupMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+
 @dataclass
 class Traffic:
     """Messages from the server over a span of ``seconds``: how many, how large, how many redraw a chart."""
@@ -309,20 +395,34 @@ class Traffic:
     def megabytes_per_second(self) -> float:
         return sum(len(data) for _, data in self.messages) / 1e6 / self.seconds if self.seconds > 0 else 0.0
 
-    def chart_deltas(self) -> int:
-        """Vega-Lite chart elements drawn (each chart redraw is one)."""
+    def elements(self) -> list[tuple[float, Any]]:
+        """(when received, element) for every element the server drew, in order."""
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-        count = 0
-        for _, data in self.messages:
+        found = []
+        for received, data in self.messages:
             message = ForwardMsg()
             try:
                 message.ParseFromString(data)
-            except Exception:  # a message that is not a ForwardMsg (none expected) is not a chart
+            except Exception:  # a message that is not a ForwardMsg (none expected) draws nothing
                 continue
-            if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element" \
-                    and message.delta.new_element.WhichOneof("type") == "vega_lite_chart":
-                count += 1
-        return count
+            if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
+                found.append((received, message.delta.new_element))
+        return found
+
+    def chart_deltas(self) -> int:
+        """Vega-Lite chart elements drawn (each chart redraw is one)."""
+        return sum(element.WhichOneof("type") == "vega_lite_chart" for _, element in self.elements())
+
+    def step_changes(self) -> list[tuple[float, int]]:
+        """(when received, value) each time the server sent a new value of the Step metric: the run's own
+        progress, before the browser's queue of unpainted updates."""
+        changes: list[tuple[float, int]] = []
+        for received, element in self.elements():
+            if element.WhichOneof("type") == "metric" and element.metric.label == "Step":
+                value = int(element.metric.body.replace(",", ""))
+                if not changes or changes[-1][1] != value:
+                    changes.append((received, value))
+        return changes
 
     def chart_updates_per_second(self) -> float:
         return self.chart_deltas() / self.seconds if self.seconds > 0 else 0.0
@@ -334,7 +434,7 @@ class DashboardPage:
     def __init__(self, page: Any, server: StreamlitServer) -> None:
         self.page, self.server = page, server
         self.received: list[tuple[float, bytes]] = []
-        page.add_init_script(_SEND_RECORDER)
+        page.add_init_script(_SOCKET_RECORDER)
         page.on("websocket", self._watch_websocket)
 
     def _watch_websocket(self, websocket: Any) -> None:
@@ -376,7 +476,9 @@ class DashboardPage:
     # controls
     def button(self, name: str) -> Any:
         """A button by its accessible name; a Material icon's ligature may precede the label."""
-        return self.page.get_by_role("button", name=re.compile(rf"(^|\s|[a-z_]){re.escape(name)}$"))
+        # The app's own buttons only: Streamlit's header shows a "Stop" of its own while a script runs.
+        app = self.page.locator('[data-testid="stMain"], [data-testid="stSidebar"]')
+        return app.get_by_role("button", name=re.compile(rf"(^|\s|[a-z_]){re.escape(name)}$"))
 
     def click(self, name: str) -> None:
         self.button(name).first.click()
@@ -400,6 +502,22 @@ class DashboardPage:
                 return current
             self.page.wait_for_timeout(50)
         raise TimeoutError(f"the displayed step did not pass {value} within {timeout:g} s")
+
+    def start_long_run(self, timeout: float = 120.0) -> int:
+        """Press Run and, when the page holds a run estimated over a minute for a second click, press
+        "Run anyway": whether it asks depends on this machine's measured speed. The first step shown."""
+        self.click("Run")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            anyway = self.button("Run anyway")
+            if anyway.count():
+                anyway.first.click()
+                return self.wait_for_step_above(0, timeout=max(1.0, deadline - time.monotonic()))
+            current = self.step()
+            if current:
+                return current
+            self.page.wait_for_timeout(100)
+        raise TimeoutError(f"the run had not started {timeout:g} s after the click on Run")
 
     # what the page shows
     def exceptions(self) -> list[str]:
@@ -427,6 +545,21 @@ class DashboardPage:
     def sent_times(self) -> list[float]:
         """When the page sent each message to the server (browser clock, s)."""
         return [t / 1000.0 for t in self.page.evaluate("() => window.__sent || []")]
+
+    def received_on_page_clock(self, timeout: float = 10.0) -> "Traffic":
+        """Every message this document received, timed on the browser's clock (s): the page's own times
+        paired, from the end, with the bytes Playwright handed over (which may arrive late: waits for them)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            times = self.page.evaluate("() => window.__received || []")
+            frames = self.received[-len(times):] if times else []
+            if len(frames) == len(times) and all(len(data) == size for (_, size), (_, data) in zip(times, frames)):
+                messages = [(t / 1000.0, data) for (t, _), (_, data) in zip(times, frames)]
+                return Traffic(messages, (times[-1][0] - times[0][0]) / 1000.0 if times else 0.0)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page received {len(times)} messages; Playwright's last {len(frames)} "
+                                     "do not match them in size")
+            self.page.wait_for_timeout(200)
 
     def received_between(self, start: float, end: float) -> "Traffic":
         """What the server sent in [start, end] (time.monotonic of this process)."""

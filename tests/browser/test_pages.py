@@ -6,18 +6,23 @@ Measured numbers (Pause latency, updates per second) go to artifacts/browser-mea
 """
 from __future__ import annotations
 
+import math
+import re
 import time
 from typing import Any
 
 import pytest
 
-from .harness import DashboardPage
+from .harness import DashboardPage, ProcessGroupMemory
 
 pytestmark = pytest.mark.browser
 
 DEMOS = ("quadratic-bias", "linear-2x", "quadratic-recovery", "sine-cubic")
 STEPS = 300
-PAUSE_LIMIT = 0.5  # issue 6: a click on Pause halts the run within 0.5 s
+PAUSE_LIMIT = 0.5  # issues 3 and 6: a click on Pause halts the run within 0.5 s
+# Software-rendered headless Chromium on 2 cores paints ~6 updates/s and may still be drawing queued
+# updates after the server has stopped: bounded apart, so a display that falls far behind still fails.
+DISPLAY_LIMIT = 1.5
 # The marks' colours (ui.charts): the loss curve is blue, "where the run is now" orange.
 LOSS_LINE, NOW = "#4c78a8", "#f58518"
 
@@ -96,14 +101,12 @@ def wait_until_the_step_settles(dashboard: DashboardPage, quiet: float, timeout:
     return False
 
 
-def test_that_pause_stops_the_displayed_step_within_half_a_second(dashboard: DashboardPage,
+def test_that_pause_halts_the_run_within_half_a_second_and_resume_and_stop_go_on_from_there(dashboard: DashboardPage,
                                                                   measurements: dict[str, Any]) -> None:
     page = "quadratic-recovery"  # the notebook's 1,000,000 PyTorch steps: a run long enough to pause
     dashboard.open(page)
     dashboard.start_recording()
-    dashboard.click("Run")
-    dashboard.click("Run anyway")  # the eager run is timed at the click and, being over a minute, asks first
-    dashboard.wait_for_step_above(0, timeout=120)
+    dashboard.start_long_run()  # about 90 s of eager steps here: the page asks before it starts
 
     window = 3.0
     browser_start = dashboard.page.evaluate("() => performance.now()") / 1000.0
@@ -120,32 +123,65 @@ def test_that_pause_stops_the_displayed_step_within_half_a_second(dashboard: Das
     }
     assert len([t for t, _ in running.changes if t >= browser_start]) >= 2, "the step did not advance while running"
 
-    dashboard.click("Pause")
-    settled = wait_until_the_step_settles(dashboard, quiet=2.0, timeout=45)
+    assert dashboard.server.process is not None
+    with ProcessGroupMemory(dashboard.server.process.pid, every=0.05) as server:
+        dashboard.click("Pause")
+        settled = wait_until_the_step_settles(dashboard, quiet=2.0, timeout=45)
     trace = dashboard.trace()
     clicked = trace.last_click("Pause")
+    # The server logs when a script's training halts (unix time); the click's time is the page's clock
+    # plus its time origin. Then the server redraws the page paused (its CPU is idle again after that),
+    # and the browser may still paint updates it had queued.
+    origin = dashboard.page.evaluate("() => performance.timeOrigin") / 1000.0 + clicked
+    halts = [(float(when), int(step)) for step, when in
+             re.findall(r"training halted at step (\d+) of \d+ \(\w+; unix time ([\d.]+)\)", dashboard.server.log())]
+    halted_at, halted_step = next(((t, s) for t, s in halts if t >= origin - 0.05), (math.inf, -1))
+    halted = halted_at - origin
+    final = dashboard.step()
+    idle = server.idle_from(origin)
+    received = dashboard.received_on_page_clock()
+    sent_steps = received.step_changes()
+    replies = [t for t, _ in received.messages if t >= clicked]
     after = [t for t, _ in trace.changes if t > clicked]
     latency = after[-1] - clicked if after else 0.0
     sent = [t for t in dashboard.sent_times() if t >= clicked]
     measurements["pause"] = {
         "page": page, "settled": settled,
-        "click_to_last_step_change_s": round(latency, 3),
+        "click_to_training_halted_s": round(halted, 3),
+        "click_to_server_idle_s": round(idle - origin, 3) if idle is not None else None,
+        "click_to_last_step_received_s": round(max((t for t, _ in sent_steps if t >= clicked), default=clicked)
+                                               - clicked, 3),
+        "click_to_first_reply_s": round(replies[0] - clicked, 3) if replies else None,
+        "steps_received_after_click": [(round(t - clicked, 3), v) for t, v in sent_steps if t >= clicked],
+        "click_to_last_step_change_painted_s": round(latency, 3),
         "click_to_message_sent_s": round(sent[0] - clicked, 3) if sent else None,
-        "step_changes_after_click": len(after),
-        "step_at_click": next((v for t, v in reversed(trace.changes) if t <= clicked), 0),
+        "step_changes_painted_after_click": len(after),
+        "step_received_by_the_click": next((v for t, v in reversed(sent_steps) if t <= clicked), 0),
+        "step_painted_at_the_click": next((v for t, v in reversed(trace.changes) if t <= clicked), 0),
         "last_step_shown": trace.changes[-1][1] if trace.changes else None,
     }
     assert settled, (f"the displayed step was still changing {latency:.1f} s after the click on Pause: the browser "
                      f"draws {measurements['while_running']['displayed_step_updates_per_second']} updates/s while "
                      f"the server sends {measurements['while_running']['chart_redraws_received_per_second']} "
                      "chart redraws/s, so the display lags further behind the run the longer it trains")
+    assert halted <= PAUSE_LIMIT, f"the training halted {halted:.2f} s after the click on Pause ({halts})"
+    assert halted_step == final, f"the page shows step {final:,}, the run halted at {halted_step:,}"
+    assert latency <= DISPLAY_LIMIT, (
+        f"the displayed step kept changing {latency:.2f} s after the click on Pause ({len(after)} changes; the "
+        f"page sent the click to the server {measurements['pause']['click_to_message_sent_s']} s after it was made)")
     dashboard.wait_until_idle()
-    final = dashboard.step()
-    assert dashboard.page.get_by_text(f"Paused at step {final:,} of 1,000,000.").count() == 1
-    assert dashboard.button("Resume").first.is_enabled()
+    assert dashboard.step() == final == sent_steps[-1][1], "the page does not show the step the run stopped at"
+    alerts = dashboard.page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any(f"Paused at step {final:,} of 1,000,000." in text for text in alerts), alerts
     dashboard.page.wait_for_timeout(1000)
     assert dashboard.step() == final, "the step advanced after the page showed Paused"
     assert dashboard.exceptions() == []
-    assert latency <= PAUSE_LIMIT, (
-        f"the displayed step kept changing {latency:.2f} s after the click on Pause ({len(after)} changes; the "
-        f"page sent the click to the server {measurements['pause']['click_to_message_sent_s']} s after it was made)")
+
+    dashboard.click("Resume")  # the interrupted run goes on from where it stopped, then ends for good
+    resumed = dashboard.wait_for_step_above(final, timeout=30)
+    dashboard.click("Stop")
+    dashboard.page.get_by_text(re.compile(r"Stopped by you at step [\d,]+\.")).first.wait_for(timeout=30_000)
+    dashboard.wait_until_idle()
+    assert dashboard.step() >= resumed > final
+    assert dashboard.button("Resume").first.is_disabled()
+    assert dashboard.exceptions() == []
