@@ -166,3 +166,31 @@ def test_that_run_after_an_interruption_starts_a_fresh_run_with_the_new_settings
     assert new is not old and new.config.steps == 50 and new.status == "completed"
     assert old.status == "paused", "the old run was left as it was"
     assert_same_as_uninterrupted(new)
+
+
+# --- two scripts of one session (fastReruns) ----------------------------------------------------------------
+
+def test_that_a_new_script_waits_until_the_older_one_has_let_go_of_the_run() -> None:
+    import threading
+
+    from ui.state import DemoState
+
+    state = DemoState()
+    order: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def older_script() -> None:
+        with state.busy:
+            holding.set()
+            release.wait(5)
+            order.append("older script let go")
+
+    older = threading.Thread(target=older_script)
+    older.start()
+    holding.wait(5)
+    threading.Timer(0.2, release.set).start()
+    state.wait_for_older_script()
+    order.append("new script read the run")
+    older.join(5)
+    assert order == ["older script let go", "new script read the run"]
+    assert not state.busy.locked()
