@@ -3,9 +3,12 @@ Chromium through Playwright (tests/browser/harness.py).
 
 - Chart updates per second: a MutationObserver installed in the page timestamps every change of a
   chart's alt text (each redraw of the loss chart says "at step N") and of the Step metric, on the
-  browser's own clock, while a NumPy run of seed 002's data trains at the default 10 updates/s.
-- Throughput: steps per second shown in the browser over that window (from the Step metric's changes)
-  against the same settings trained by the engine alone in this process for as long, back to back.
+  browser's own clock, while a NumPy run of seed 002's data trains asking for 10 updates/s.
+- Throughput: steps per second shown in the browser over a window at the page's default update rate
+  (from the Step metric's changes) against the same settings trained by the engine alone in this
+  process for as long, back to back.
+- CPU: the server's and Chromium's CPU seconds over each window, from /proc: on 2 cores with a
+  software-rendered browser the two together are the machine's whole capacity.
 - Points per chart: the rows of every chart dataset the server sent during a 1,000,000-step run,
   decoded from the websocket's messages.
 - Frameworks on the real server: its /proc/PID/maps after the home page and NumPy and exact runs.
@@ -14,11 +17,14 @@ Chromium through Playwright (tests/browser/harness.py).
 """
 from __future__ import annotations
 
+import os
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 from fitcore import Run, RunConfig, is_available
+from ui.settings import DEFAULT_RATE
 
 from tests.browser.harness import STEP_METRIC_READER
 
@@ -100,16 +106,25 @@ def _run_and_wait(page: Any, path: str, query: dict[str, Any], timeout: float = 
     raise TimeoutError(f"{path} {query} did not finish within {timeout:g} s")
 
 
-def _live_window(page: Any, config: RunConfig, seconds: float) -> dict[str, float]:
-    """Start a long NumPy run in the browser, record ``seconds`` of it, pause it."""
-    page.open("quadratic-recovery", {"impl": config.impl, "steps": str(config.steps), "rate": "10"})
+def _cores_used(server_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server's process group and by this process's Chromium processes."""
+    from tests.browser.harness import ProcessGroupMemory, cpu_seconds, descendants
+    browser = [pid for pid, name in descendants(os.getpid()) if name.startswith("chrom")]
+    return ProcessGroupMemory(server_pid).read()[1], cpu_seconds(browser)
+
+
+def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server_pid: int) -> dict[str, float]:
+    """Start a long NumPy run in the browser at ``rate`` updates/s, record ``seconds`` of it, pause it."""
+    page.open("quadratic-recovery", {"impl": config.impl, "steps": str(config.steps), "rate": str(rate)})
     page.page.evaluate(RECORDER)
     page.click("Run")
     page.wait_for_step_above(0, timeout=120)
     page.page.wait_for_timeout(500)  # past the first redraws, which also paint the static layers
+    cpu_before, wall_before = _cores_used(server_pid), time.perf_counter()
     begin = page.page.evaluate("() => performance.now()")
     page.page.wait_for_timeout(seconds * 1000)
     end = page.page.evaluate("() => performance.now()")
+    cpu_after, wall = _cores_used(server_pid), time.perf_counter() - wall_before
     steps, paints = page.page.evaluate("() => [window.__bench.step, window.__bench.paints]")
     page.click("Pause")
     page.wait_until_idle()
@@ -124,7 +139,8 @@ def _live_window(page: Any, config: RunConfig, seconds: float) -> dict[str, floa
     return {"steps_per_second": (inside[-1][1] - inside[0][1]) / span if span > 0 else 0.0,
             "loss_updates_per_second": sum(v for k, v in per_chart.items() if k.startswith(LOSS_PREFIX)) / seconds,
             "chart_updates_per_second": min(main.values(), default=0) / seconds,
-            "step_updates_per_second": max(len(inside) - 1, 0) / span if span > 0 else 0.0}
+            "step_updates_per_second": max(len(inside) - 1, 0) / span if span > 0 else 0.0,
+            "server_cores": (cpu_after[0] - cpu_before[0]) / wall, "browser_cores": (cpu_after[1] - cpu_before[1]) / wall}
 
 
 def _engine_alone(config: RunConfig, seconds: float) -> float:
@@ -160,6 +176,13 @@ def _chart_rows(messages: list[tuple[float, bytes]]) -> dict[str, int]:
     return largest
 
 
+def _cpu_text(windows: list[dict[str, float]]) -> str:
+    server = stat([w["server_cores"] for w in windows], "cores")
+    browser = stat([w["browser_cores"] for w in windows], "cores")
+    return (f"CPU in those windows: the server {server.text()}, Chromium (software rendering, no GPU) "
+            f"{browser.text()}, of the {os.cpu_count()} cores this machine has.")
+
+
 def _say(text: str, started: float) -> None:
     print(f"  [live] {text} ({time.perf_counter() - started:.0f} s)", flush=True)
 
@@ -167,7 +190,7 @@ def _say(text: str, started: float) -> None:
 def run_group(runs: int, smoke: bool) -> Section:
     began = time.perf_counter()
     section = Section("live", "The live dashboard in a real browser")
-    section.notes.append(__doc__.split("\n\n", 1)[1].replace("\n", " "))
+    section.notes.append(re.sub(r"\n(?!- )\s*", " ", __doc__.split("\n\n", 1)[1].strip()))
     try:
         from tests.browser.harness import ChromiumBrowser, StreamlitServer, chromium_available
         import playwright  # noqa: F401
@@ -193,28 +216,30 @@ def run_group(runs: int, smoke: bool) -> Section:
                     "_pywrap_tensorflow")
 
         _say("imports checked", began)
-        live = []
         live_runs = runs if not smoke else 1
+        # The update target needs 10 redraws a second asked for; throughput is judged at the page's default.
+        fast = [_live_window(page, config, window, 10, pid) for _ in range(live_runs)]
+        live = []
 
         def in_browser() -> float:
-            measured = _live_window(page, config, window)
+            measured = _live_window(page, config, window, DEFAULT_RATE, pid)
             live.append(measured)
             return measured["steps_per_second"]
 
         ui_rates, engine_rates = paired(in_browser, lambda: _engine_alone(config, window), live_runs)
-        loss_rate = stat([m["loss_updates_per_second"] for m in live], "/s")
-        section.add("chart updates per second while training (loss chart repaints; default rate 10/s)", loss_rate,
+        loss_rate = stat([m["loss_updates_per_second"] for m in fast], "/s")
+        section.add("chart updates per second while training at 10 updates/s (loss chart repaints)", loss_rate,
                     f"≥ {UPDATE_TARGET:g}/s", loss_rate.median >= UPDATE_TARGET,
                     f"the least-repainted of the four charts: "
-                    f"{stat([m['chart_updates_per_second'] for m in live], '/s').text()}; Step metric changes "
-                    f"(MutationObserver): {stat([m['step_updates_per_second'] for m in live], '/s').text()}; "
+                    f"{stat([m['chart_updates_per_second'] for m in fast], '/s').text()}; Step metric changes "
+                    f"(MutationObserver): {stat([m['step_updates_per_second'] for m in fast], '/s').text()}; "
                     f"{window:g} s windows of {config.impl} on quadratic-recovery; repaints counted by Vega's "
-                    "canvas clearRect calls")
+                    f"canvas clearRect calls. {_cpu_text(fast)}")
         share = ratios(ui_rates, engine_rates, "")
-        section.add("training throughput with live charts ÷ the engine alone", share,
-                    f"≥ {THROUGHPUT_TARGET:.0%}", share.median >= THROUGHPUT_TARGET,
+        section.add(f"training throughput with live charts ÷ the engine alone (default {DEFAULT_RATE} updates/s)",
+                    share, f"≥ {THROUGHPUT_TARGET:.0%}", share.median >= THROUGHPUT_TARGET,
                     f"browser {stat(ui_rates, 'steps/s').text()}; engine alone {stat(engine_rates, 'steps/s').text()}"
-                    " (this process, same settings, same length, back to back)")
+                    f" (this process, same settings, same length, back to back). {_cpu_text(live)}")
 
         _say("live windows done", began)
         start = time.monotonic()

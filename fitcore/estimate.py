@@ -127,17 +127,27 @@ def calibrate(config: RunConfig, seconds: float = CALIBRATION_SECONDS, limits: L
     (and compiles a compiled path) as the run itself would."""
     run = Run(config, limits)
     run.prepare()
+    run.advance(max_steps=1)  # the first step pays one-off costs (lazy initialisation, first kernels)
+    first_steps, first_seconds = run.step, run.elapsed
+    source = "measured just now"
+
+    def rate() -> Rate | None:
+        steps, seconds = run.step - first_steps, run.elapsed - first_seconds
+        if steps > 0 and (seconds >= MIN_MEASURED_SECONDS or (run.finished and seconds > 0)):
+            return Rate(steps / seconds, f"{source} over {steps:,} steps")
+        return None
+
     deadline = time.perf_counter() + seconds
     while not run.finished and time.perf_counter() < deadline:
         run.advance(max_seconds=min(MIN_MEASURED_SECONDS, max(deadline - time.perf_counter(), 0.0)))
-        rate = measured_rate(run)
-        if rate is not None and config.steps / rate.steps_per_second < SHOW_SECONDS / 2:
+        found = rate()
+        if found is not None and config.steps / found.steps_per_second < SHOW_SECONDS / 2:
             break  # plainly a short run: no need to measure it more closely
     if run.status == "diverged":
         return None
-    source = f"measured just now over {run.step:,} steps"
-    return measured_rate(run, source) or (Rate(run.step / run.elapsed, source)
-                                          if run.finished and run.elapsed > 0 else None)
+    if run.finished and run.step == first_steps:  # one step was the whole run
+        return Rate(run.step / run.elapsed, f"{source} over {run.step:,} steps") if run.elapsed > 0 else None
+    return rate()
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ class NumpyStepper(LoopStepper):
     def __init__(self, data: Dataset, settings: StepSettings) -> None:
         super().__init__(data, settings)
         self.x, self.y = data.x, data.y
+        self.at_x = self.problem.features_at(self.x)
         self.phi = data.features
         self.reduce = np.mean if settings.reduction == "mean" else np.sum
         self.grad_scale = data.dtype.type(2 * self.scale)
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 
     def _step(self, lr: float, t: int) -> Any:
-        residual = self.problem.predict(self.x, self.params.astype(self.x.dtype)) - self.y
+        residual = self.at_x.predict(self.params.astype(self.x.dtype)) - self.y
         loss = self.reduce(residual**2)                     # s·Σ r²
         grad = self.grad_scale * (self.phi.T @ residual)     # ∂/∂θᵢ = 2s·Σ r·φᵢ(x): chain rule through r²
         self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, np.sqrt)
@@ -46,7 +47,7 @@ class NumpyStepper(LoopStepper):
         self.t = state.t
 
     def loss(self) -> float:
-        residual = self.problem.predict(self.x, self.params.astype(self.x.dtype)) - self.y
+        residual = self.at_x.predict(self.params.astype(self.x.dtype)) - self.y
         return float(self.reduce(residual**2))
 
 

@@ -64,6 +64,7 @@ class TapeStepper(LoopStepper):
         super().__init__(data, settings)
         self.dtype = tf.as_dtype(str(data.dtype))
         self.x = tf.constant(data.x)
+        self.at_x = self.problem.features_at(self.x)
         self.y = tf.constant(data.y)
         # One parameter is a scalar variable, as seed 000's `bias = tf.Variable(0.0)`: a vector would
         # add an unstack forward and a stack backward to every step (~10 % of an eager step here).
@@ -75,7 +76,7 @@ class TapeStepper(LoopStepper):
         return [self.theta] if self.shape == () else tf.unstack(self.theta)
 
     def _forward_loss(self) -> tf.Tensor:
-        y_pred = self.problem.predict(self.x, self._parameters())
+        y_pred = self.at_x.predict(self._parameters())
         return _reduce((self.y - y_pred) ** 2, self.settings.reduction)
 
     def _step(self, lr: float, t: int) -> Any:
@@ -171,6 +172,7 @@ class XlaStepper(Stepper):
         self.dtype = tf.as_dtype(str(data.dtype))
         self.names = SLOTS[settings.optimizer]
         self.x = tf.constant(data.x)
+        self.at_x = self.problem.features_at(self.x)
         self.y = tf.constant(data.y)
         self.chunk = compiled_chunk(self.problem.model, settings.optimizer, settings.reduction)
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
@@ -210,7 +212,7 @@ class XlaStepper(Stepper):
         self.t = state.t
 
     def loss(self) -> float:
-        y_pred = self.problem.predict(self.x, tf.unstack(self.theta))
+        y_pred = self.at_x.predict(tf.unstack(self.theta))
         return float(_reduce((self.y - y_pred) ** 2, self.settings.reduction))
 
 

@@ -25,10 +25,11 @@ class TorchLoopStepper(LoopStepper):
         self.dtype = TORCH_DTYPES[str(data.dtype)]
         self.x = as_tensor(data.x, self.dtype)
         self.y = as_tensor(data.y, self.dtype)
+        self.at_x = self.problem.features_at(self.x)
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 
     def _forward_loss(self, params: torch.Tensor) -> torch.Tensor:
-        residual = self.problem.predict(self.x, params) - self.y
+        residual = self.at_x.predict(params) - self.y
         squared = residual.pow(2)
         return squared.mean() if self.settings.reduction == "mean" else squared.sum()
 

@@ -12,13 +12,17 @@ from .torch_common import TorchLoopStepper
 
 
 class TorchManualStepper(TorchLoopStepper):
+    def __init__(self, data: Dataset, settings: StepSettings) -> None:
+        super().__init__(data, settings)
+        self.columns = [f.fn(self.x) for f in self.problem.features]  # φᵢ(x), once
+
     def _step(self, lr: float, t: int) -> Any:
-        y_pred = self.problem.predict(self.x, self.params)
+        y_pred = self.at_x.predict(self.params)
         residual = y_pred - self.y
         squared = residual.pow(2)
         loss = squared.mean() if self.settings.reduction == "mean" else squared.sum()
         grad_y_pred = (2.0 * self.scale) * residual  # ∂loss/∂ŷ for s·Σ(ŷ − y)²
-        grad = torch.stack([(grad_y_pred * f.fn(self.x)).sum() for f in self.problem.features])  # chain rule: × φᵢ(x)
+        grad = torch.stack([(grad_y_pred * column).sum() for column in self.columns])  # chain rule: × φᵢ(x)
         self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, torch.sqrt)
         return loss
 

@@ -316,6 +316,37 @@ class StepTrace:
         return times[-1]
 
 
+def descendants(root: int) -> list[tuple[int, str]]:
+    """(pid, command name) of every process below ``root``, from /proc."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = (int(stat[stat.rindex(")") + 2:].split()[1]), stat[stat.index("(") + 1:stat.rindex(")")])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [], {root}
+    while frontier:
+        children = {pid for pid, (parent, _) in parents.items() if parent in frontier}
+        found += [(pid, parents[pid][1]) for pid in children]
+        frontier = children
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (those that ended count nothing)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # --- the server's memory and CPU -----------------------------------------------------------------------------------------
 
 class ProcessGroupMemory:
