@@ -14,7 +14,9 @@ from .torch_common import TorchLoopStepper
 class TorchManualStepper(TorchLoopStepper):
     def __init__(self, data: Dataset, settings: StepSettings) -> None:
         super().__init__(data, settings)
-        self.columns = [f.fn(self.x) for f in self.problem.features]  # φᵢ(x), once
+        # φᵢ(x), once: the forward pass's own values, and the constant feature's ones for its gradient
+        self.columns = [f.fn(self.x) if value is None else value
+                        for f, value in zip(self.problem.features, self.at_x.values)]
 
     def _step(self, lr: float, t: int) -> Any:
         y_pred = self.at_x.predict(self.params)
