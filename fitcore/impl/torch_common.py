@@ -33,20 +33,13 @@ class TorchLoopStepper(LoopStepper):
         squared = residual.pow(2)
         return squared.mean() if self.settings.reduction == "mean" else squared.sum()
 
-    def _losses_to_numpy(self, losses: list[Any]) -> np.ndarray:
-        if not losses:
-            return np.empty(0)
-        return torch.stack(losses).detach().to(torch.float64).numpy()
-
     def _params(self) -> np.ndarray:
         return self.params.detach().to(torch.float64).numpy().copy()
 
-    def _snapshot(self) -> torch.Tensor:
-        # Every update makes θ a new tensor (nothing writes into an old one), so a view is a snapshot.
-        return self.params.detach()
-
-    def _snapshots_to_numpy(self, snapshots: list[Any]) -> np.ndarray:
-        return torch.stack(snapshots).to(torch.float64).numpy().copy()
+    def _snapshot(self) -> list[float]:
+        # Python floats: a short run records most steps, and thousands of small tensors kept alive to
+        # the chunk's end cost the allocator more than reading a few numbers out.
+        return self.params.detach().tolist()
 
     def state(self) -> TrainState:
         slots = {k: v.detach().to(torch.float64).numpy().copy() for k, v in self.slots.items()}

@@ -57,8 +57,15 @@ class TorchNNStepper(LoopStepper):
         self.y = as_tensor(data.y, self.dtype)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
-            linear = torch.nn.Linear(len(self.weight_index), 1, bias=self.bias_index is not None)
-        self.model = torch.nn.Sequential(linear, torch.nn.Flatten(0, 1)).to(self.dtype)
+            linear = torch.nn.Linear(len(self.weight_index), 1, bias=self.bias_index is not None, dtype=self.dtype)
+        # The layer's weight and bias are views of one flat vector that torch.optim updates in place:
+        # a recorded step is then one clone, not a concatenation (a short run records most steps).
+        width = len(self.weight_index)
+        self.flat = torch.zeros(width + (self.bias_index is not None), dtype=self.dtype)
+        linear.weight = torch.nn.Parameter(self.flat[:width].view(1, width))
+        if self.bias_index is not None:
+            linear.bias = torch.nn.Parameter(self.flat[width:])
+        self.model = torch.nn.Sequential(linear, torch.nn.Flatten(0, 1))
         self.linear = linear
         self.loss_fn = torch.nn.MSELoss(reduction=settings.reduction)
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
@@ -91,21 +98,20 @@ class TorchNNStepper(LoopStepper):
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return loss.detach()
-
-    def _losses_to_numpy(self, losses: list[Any]) -> np.ndarray:
-        return torch.stack(losses).to(torch.float64).numpy() if losses else np.empty(0)
+        # A float, not a detached tensor: keeping a step's tensor alive until the chunk ends costs the
+        # allocator more than reading the scalar (on the CPU nothing waits for it).
+        return loss.item()
 
     def _params(self) -> np.ndarray:
         return self._join(self._parameters())
 
-    def _snapshot(self) -> torch.Tensor:
-        # torch.optim updates the layer in place: one cat copies weight and bias out in one operation.
-        with torch.no_grad():
-            return torch.cat([p.reshape(-1) for p in self._parameters()])
+    def _snapshot(self) -> list[float]:
+        # Python floats: a short run records most steps, and thousands of small tensors kept alive to
+        # the chunk's end cost the allocator more than reading four numbers out.
+        return self.flat.tolist()  # weight columns, then the bias
 
     def _snapshots_to_numpy(self, snapshots: list[Any]) -> np.ndarray:
-        layer_order = torch.stack(snapshots).to(torch.float64).numpy()  # weight columns, then the bias
+        layer_order = np.array(snapshots, dtype=np.float64)  # weight columns, then the bias
         values = np.empty((len(snapshots), self.problem.n_params))
         values[:, self.weight_index] = layer_order[:, :len(self.weight_index)]
         if self.bias_index is not None:
