@@ -28,6 +28,12 @@ def test_that_a_rate_is_not_shared_by_settings_that_change_a_steps_cost(change: 
     assert rate_key(RECOVERY.replace(**change)) != rate_key(RECOVERY)
 
 
+def test_that_numpys_gram_path_has_a_rate_for_block_steps_and_one_for_single_steps() -> None:
+    blocks = RECOVERY.replace(impl="numpy", compiled=True, dtype="float64")
+    assert rate_key(blocks.replace(schedule=Schedule("cosine"))) != rate_key(blocks)
+    assert rate_key(blocks.replace(schedule=Schedule("step", step_size=1000))) == rate_key(blocks)
+
+
 def test_that_the_exact_engine_has_one_rate_whether_or_not_compiled_is_ticked() -> None:
     exact = RECOVERY.replace(impl="analytic")
     assert rate_key(exact.replace(compiled=True)) == rate_key(exact)

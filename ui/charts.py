@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 MAX_POINTS = 2000
 CURVE_POINTS = 200
@@ -63,7 +64,7 @@ class Chart:
     def with_data(self, static_tables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec with its tables attached (pass the static tables' cached Arrow bytes to reuse
         them). Streamlit ships each table as Arrow and keeps the spec text itself unchanged."""
-        tables = {f"live_{k}" if k != "live" else k: v for k, v in self.live.items()}
+        tables = {f"live_{k}" if k != "live" else k: arrow_table(v) for k, v in self.live.items()}
         chosen = static_tables if static_tables is not None else self.static
         tables.update({f"static_{k}": v for k, v in chosen.items()})
         return {**self.spec, "datasets": tables}
@@ -73,16 +74,23 @@ class Chart:
         return sum(len(t) for t in self.live.values()) + sum(len(t) for t in self.static.values())
 
 
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A table's columns as Arrow, straight from their arrays: what Streamlit would send, without
+    pandas' schema metadata, whose conversion cost most of a live redraw."""
+    return pa.table({str(name): pa.array(frame[name].to_numpy(), from_pandas=True) for name in frame.columns})
+
+
 def finite_rows(frame: pd.DataFrame, columns: Sequence[str], positive: str | None = None) -> pd.DataFrame:
     """Drop every row with a NaN or infinity in ``columns`` (and a value ≤ 0 in ``positive``, for a
     log axis): none may reach a chart."""
     if frame.empty:
         return frame
-    values = frame[list(columns)].to_numpy(dtype=np.float64)
-    keep = np.isfinite(values).all(axis=1)
+    keep = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        keep &= np.isfinite(frame[column].to_numpy(dtype=np.float64))
     if positive is not None:
         keep &= frame[positive].to_numpy(dtype=np.float64) > 0
-    return frame[keep].reset_index(drop=True)
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
 
 
 def vega_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:

@@ -5,13 +5,14 @@ are all a step needs: the cost no longer depends on the number of points.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..optim import init_slots, update
 from ..problems import Dataset
 from .base import LoopStepper, StepSettings, TrainState
+from .linear_steps import advances_in_blocks, iterate, powers, step_map
 
 
 class NumpyStepper(LoopStepper):
@@ -52,7 +53,10 @@ class NumpyStepper(LoopStepper):
 
 
 class NumpyGramStepper(NumpyStepper):
-    """Same updates from precomputed float64 Gram quantities; parameters stay in the run dtype."""
+    """The same updates from precomputed float64 Gram quantities, with the losses computed once per
+    chunk from the iterates. SGD and momentum in float64 at a constant learning rate advance in
+    blocks of linear steps (``linear_steps``); other settings step one at a time, the gradient
+    rounded to the run's dtype as the eager loop rounds it."""
 
     def __init__(self, data: Dataset, settings: StepSettings) -> None:
         super().__init__(data, settings)
@@ -61,6 +65,8 @@ class NumpyGramStepper(NumpyStepper):
         self.gram = phi.T @ phi
         self.moment = phi.T @ target
         self.target_sq = float(target @ target)
+        self.linear = advances_in_blocks(settings.optimizer, str(data.dtype), settings.schedule)
+        self._powers: dict[float, np.ndarray] = {}
 
     def _quadratic(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         theta = params.astype(np.float64)
@@ -68,11 +74,65 @@ class NumpyGramStepper(NumpyStepper):
         loss = self.scale * (theta @ gram_theta - 2 * theta @ self.moment + self.target_sq)
         return loss, 2 * self.scale * (gram_theta - self.moment)
 
+    def _losses(self, thetas: np.ndarray) -> np.ndarray:
+        """s·(θᵀGθ − 2θᵀm + ‖target‖²) for each row: the loss before each update, all at once."""
+        quadratic = np.einsum("ij,ij->i", thetas @ self.gram, thetas)
+        return self.scale * (quadratic - 2 * (thetas @ self.moment) + self.target_sq)
+
     def _step(self, lr: float, t: int) -> Any:
         loss, grad = self._quadratic(self.params)
         self.params, self.slots = update(self.settings.optimizer, self.params, grad.astype(self.data.dtype),
                                          self.slots, lr, t, np.sqrt)
         return loss
+
+    def run(self, n: int, record: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        lrs = self.lrs(self.t, n)
+        p = self.problem.n_params
+        if self.linear:
+            thetas = self._run_linear(lrs)
+        else:
+            thetas = self._run_steps(lrs)
+        self.t += n
+        with np.errstate(over="ignore", invalid="ignore"):
+            losses = self._losses(thetas[:n])
+        return losses, thetas[list(record)] if len(record) else np.empty((0, p))
+
+    def _run_steps(self, lrs: np.ndarray) -> np.ndarray:
+        """θ before each update and after the last, one update at a time (any optimizer, any dtype)."""
+        dtype, optimizer = self.data.dtype, self.settings.optimizer
+        gram, moment, two_s = self.gram, self.moment, 2 * self.scale
+        params, slots, t = self.params, self.slots, self.t
+        visited = []
+        for i, lr in enumerate(lrs.tolist()):
+            visited.append(params)
+            grad = (two_s * (gram @ params - moment)).astype(dtype, copy=False)
+            params, slots = update(optimizer, params, grad, slots, lr, t + i, np.sqrt)
+        visited.append(params)
+        self.params, self.slots = params, slots
+        return np.array(visited, dtype=np.float64)
+
+    def _run_linear(self, lrs: np.ndarray) -> np.ndarray:
+        """The same iterates in blocks: one product of precomputed powers per stretch of equal rates."""
+        p, momentum = self.problem.n_params, self.settings.optimizer == "momentum"
+        state = np.concatenate([self.params, self.slots["velocity"] if momentum else [], [1.0]])
+        changes = np.flatnonzero(np.diff(lrs)) + 1
+        thetas = [state[None, :p]]
+        for begin, end in zip(np.concatenate([[0], changes]), np.concatenate([changes, [len(lrs)]])):
+            states = iterate(self._powers_at(float(lrs[begin])), state, int(end - begin))
+            thetas.append(states[1:, :p])
+            state = states[-1]
+        self.params = state[:p].copy()
+        if momentum:
+            self.slots = {"velocity": state[p:2 * p].copy()}
+        return np.concatenate(thetas)
+
+    def _powers_at(self, lr: float) -> np.ndarray:
+        if lr not in self._powers:
+            if len(self._powers) >= 8:  # a step schedule's rates, one after another: keep the last few
+                self._powers.clear()
+            two_s = 2 * self.scale
+            self._powers[lr] = powers(step_map(self.settings.optimizer, two_s * self.gram, two_s * self.moment, lr))
+        return self._powers[lr]
 
     def loss(self) -> float:
         return float(self._quadratic(self.params)[0])
