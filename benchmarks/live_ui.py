@@ -113,6 +113,19 @@ def _cores_used(server_pid: int) -> tuple[float, float]:
     return ProcessGroupMemory(server_pid).read()[1], cpu_seconds(browser)
 
 
+def _thread_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each thread of a process."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # the thread ended
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        found[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
 def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server_pid: int) -> dict[str, float]:
     """Start a long NumPy run in the browser at ``rate`` updates/s, record ``seconds`` of it, pause it."""
     page.open("quadratic-recovery", {"impl": config.impl, "steps": str(config.steps), "rate": str(rate)})
@@ -120,11 +133,15 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
     page.click("Run")
     page.wait_for_step_above(0, timeout=120)
     page.page.wait_for_timeout(500)  # past the first redraws, which also paint the static layers
+    threads_before = _thread_seconds(server_pid)
     cpu_before, wall_before = _cores_used(server_pid), time.perf_counter()
     begin = page.page.evaluate("() => performance.now()")
     page.page.wait_for_timeout(seconds * 1000)
     end = page.page.evaluate("() => performance.now()")
     cpu_after, wall = _cores_used(server_pid), time.perf_counter() - wall_before
+    threads_after = _thread_seconds(server_pid)
+    # the busiest thread of the server is the script thread that trains and redraws
+    busiest = max((threads_after[t] - threads_before.get(t, 0.0) for t in threads_after), default=0.0)
     steps, paints = page.page.evaluate("() => [window.__bench.step, window.__bench.paints]")
     page.click("Pause")
     page.wait_until_idle()
@@ -140,7 +157,8 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
             "loss_updates_per_second": sum(v for k, v in per_chart.items() if k.startswith(LOSS_PREFIX)) / seconds,
             "chart_updates_per_second": min(main.values(), default=0) / seconds,
             "step_updates_per_second": max(len(inside) - 1, 0) / span if span > 0 else 0.0,
-            "server_cores": (cpu_after[0] - cpu_before[0]) / wall, "browser_cores": (cpu_after[1] - cpu_before[1]) / wall}
+            "server_cores": (cpu_after[0] - cpu_before[0]) / wall, "browser_cores": (cpu_after[1] - cpu_before[1]) / wall,
+            "script_thread_cores": busiest / wall}
 
 
 def _engine_alone(config: RunConfig, seconds: float) -> float:
@@ -179,8 +197,10 @@ def _chart_rows(messages: list[tuple[float, bytes]]) -> dict[str, int]:
 def _cpu_text(windows: list[dict[str, float]]) -> str:
     server = stat([w["server_cores"] for w in windows], "cores")
     browser = stat([w["browser_cores"] for w in windows], "cores")
-    return (f"CPU in those windows: the server {server.text()}, Chromium (software rendering, no GPU) "
-            f"{browser.text()}, of the {os.cpu_count()} cores this machine has.")
+    script = stat([w["script_thread_cores"] for w in windows], "cores")
+    return (f"CPU in those windows: the server {server.text()}, of which its script thread (training and "
+            f"redrawing; the engine alone keeps one core busy) {script.text()}; Chromium (software rendering, no "
+            f"GPU) {browser.text()}; of the {os.cpu_count()} cores this machine has.")
 
 
 def _say(text: str, started: float) -> None:

@@ -228,7 +228,7 @@ class Run:
                 count = max(1, min(planned, int(self._chunk * left / CHUNK_SECONDS)))
             if self._over_time():
                 break
-            self._run_chunk(stepper, count, adapt=count == planned)
+            self._run_chunk(stepper, count)
         if not self.finished:
             if self.step >= self.total_steps:
                 self._complete("steps", f"Completed all {self.total_steps:,} steps.")
@@ -248,7 +248,7 @@ class Run:
         return self.limits.max_seconds is not None and self.elapsed >= self.limits.max_seconds
 
     # --- one chunk -----------------------------------------------------------------------
-    def _run_chunk(self, stepper: Stepper, n: int, adapt: bool = True) -> None:
+    def _run_chunk(self, stepper: Stepper, n: int) -> None:
         start = self.step
         plan = self.history.plan
         record_history = plan[(plan >= start) & (plan < start + n)] - start
@@ -259,8 +259,9 @@ class Run:
         losses, recorded = stepper.run(n, offsets)
         spent = time.perf_counter() - began
         self.elapsed += spent
-        if adapt:  # a chunk cut short by a caller's deadline is no guide to the next one's size
-            self._chunk = int(min(MAX_CHUNK, max(1, min(4 * n, CHUNK_SECONDS * n / max(spent, 1e-9)))))
+        # Any chunk, even one cut short by a caller's deadline or the run's end, measures the time per
+        # step; growth is capped by the current size, so one lucky short chunk cannot overshoot.
+        self._chunk = int(min(MAX_CHUNK, max(1, min(4 * self._chunk, CHUNK_SECONDS * n / max(spent, 1e-9)))))
         at = {offset: recorded[i] for i, offset in enumerate(offsets)}
 
         # The loss at the chunk's last iterate too, so divergence is caught at the exact step even

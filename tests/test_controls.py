@@ -20,8 +20,9 @@ from test_dashboard import (PAGE_FILES, assert_every_chart_finite, assert_no_exc
                             metric, open_page)
 
 PAGE = "linear-2x"
-# About 5 s of NumPy steps: long enough to interrupt after 3 s, short enough to finish in one script run.
-LONG = {"impl": "numpy", "compiled": "1", "steps": "400000", "rate": "20"}
+# About 6 s of NumPy steps (the Gram path in float32, one update at a time): long enough to interrupt
+# after 3 s, short enough to finish in one script run.
+LONG = {"impl": "numpy", "compiled": "1", "steps": "1200000", "rate": "20"}
 INTERRUPT_AFTER = 3
 
 
@@ -129,7 +130,7 @@ def test_that_changing_a_setting_mid_run_halts_the_old_run_and_resume_finishes_i
 
 
 def test_that_a_setting_changed_during_a_resumed_run_halts_it_again() -> None:
-    at = interrupted(LONG | {"steps": "3000000"})  # still going after two interruptions
+    at = interrupted(LONG | {"steps": "8000000"})  # still going after two interruptions
     at.number_input(key=key(PAGE, "lr")).set_value(0.002)
     at.run()
     state = demo_state(at, PAGE)

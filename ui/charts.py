@@ -24,7 +24,8 @@ MAX_POINTS = 2000
 CURVE_POINTS = 200
 DATA_POINTS_SHOWN = 400  # every update repaints them: enough to see the shape, cheap to redraw
 PATH_POINTS = 300
-LIVE_POINTS = 400  # per line while training: the browser redraws every point ten times a second
+LIVE_POINTS = 200  # per line while training: Vega re-encodes every point of a changed table on each update
+LIVE_CURVE_POINTS = 100  # the current fit while training (a polynomial of degree ≤ 3 needs no more)
 GRID = 20  # landscape cells per side: 400 rects, repainted with every update
 TOOLTIP_FORMAT = ".6g"
 PANEL_WIDTH = 320  # fits a half-page column at a projector's 1280 px with the sidebar open
@@ -49,7 +50,7 @@ def static(layer: str) -> alt.Data:
 @dataclass(frozen=True)
 class Chart:
     spec: dict[str, Any]
-    live: dict[str, pd.DataFrame]
+    live: dict[str, pd.DataFrame | pa.Table]
     static: dict[str, pd.DataFrame] = field(default_factory=dict)
     alt_text: str = ""
     stretch: bool = True  # fill the column's width; a stack of panels keeps its own width instead
@@ -77,7 +78,24 @@ class Chart:
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
     """A table's columns as Arrow, straight from their arrays: what Streamlit would send, without
     pandas' schema metadata, whose conversion cost most of a live redraw."""
+    if isinstance(frame, pa.Table):
+        return frame
     return pa.table({str(name): pa.array(frame[name].to_numpy(), from_pandas=True) for name in frame.columns})
+
+
+def live_table(finite: Sequence[str], positive: str | None = None, **columns: Any) -> pa.Table:
+    """A layer redrawn on every update, as Arrow straight from its arrays (a scalar fills its column),
+    without the rows that have a NaN or infinity in ``finite`` or a value ≤ 0 in ``positive``."""
+    length = max((len(v) for v in columns.values() if isinstance(v, (np.ndarray, list))), default=1)
+    arrays = {k: v if isinstance(v, (np.ndarray, list)) else [v] * length for k, v in columns.items()}
+    keep = np.ones(length, dtype=bool)
+    for name in finite:
+        keep &= np.isfinite(np.asarray(arrays[name], dtype=np.float64))
+    if positive is not None:
+        keep &= np.asarray(arrays[positive], dtype=np.float64) > 0
+    if not keep.all():
+        arrays = {k: np.asarray(v)[keep] for k, v in arrays.items()}
+    return pa.table({k: pa.array(v, from_pandas=True) for k, v in arrays.items()})
 
 
 def finite_rows(frame: pd.DataFrame, columns: Sequence[str], positive: str | None = None) -> pd.DataFrame:
@@ -148,8 +166,8 @@ def fit_spec(y_domain: tuple[float, float], at_rest: bool = True) -> dict[str, A
     return vega_spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
 
 
-def _curve_grid(x: np.ndarray) -> np.ndarray:
-    return np.linspace(x.min(), x.max(), CURVE_POINTS) if len(x) > 1 else x
+def _curve_grid(x: np.ndarray, points: int = CURVE_POINTS) -> np.ndarray:
+    return np.linspace(x.min(), x.max(), points) if len(x) > 1 else x
 
 
 def _predict(problem: Any, grid: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -172,8 +190,8 @@ def fit_static(problem: Any, x: np.ndarray, y: np.ndarray, optimum: np.ndarray) 
 def fit_chart(problem: Any, x: np.ndarray, y: np.ndarray, params: np.ndarray, optimum: np.ndarray,
               static_tables: dict[str, pd.DataFrame] | None = None, at_rest: bool = True) -> Chart:
     tables = fit_static(problem, x, y, optimum) if static_tables is None else static_tables
-    grid = _curve_grid(np.asarray(x, dtype=np.float64))
-    current = finite_rows(_frame(x=grid, y=_predict(problem, grid, params), series="current fit"), ["x", "y"])
+    grid = _curve_grid(np.asarray(x, dtype=np.float64), CURVE_POINTS if at_rest else LIVE_CURVE_POINTS)
+    current = live_table(("x", "y"), x=grid, y=_predict(problem, grid, params), series="current fit")
     curves = tables["curves"]
     seen = np.concatenate([tables["data"].y.to_numpy(), curves.y[curves.series == "true curve"].to_numpy()])
     low, high = (float(seen.min()), float(seen.max())) if len(seen) else (-1.0, 1.0)
@@ -259,10 +277,10 @@ def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marke
                at_rest: bool = True, frame: LiveFrame | None = None) -> Chart:
     tables = loss_static(optimum_loss, pinned) if static_tables is None else static_tables
     keep = thin(len(steps), MAX_POINTS - 1 if at_rest else LIVE_POINTS)
-    curve = _frame(step=np.asarray(steps)[keep], loss=np.asarray(losses)[keep], kind="curve", run=label)
-    point = _frame(step=[marker[0]] if marker else [], loss=[marker[1]] if marker else [], kind="marker", run=label)
-    tables_live = {"curve": finite_rows(curve, ["step", "loss"], positive="loss"),
-                   "marker": finite_rows(point, ["step", "loss"], positive="loss")}
+    tables_live = {"curve": live_table(("step", "loss"), "loss", step=np.asarray(steps)[keep],
+                                       loss=np.asarray(losses)[keep], kind="curve", run=label),
+                   "marker": live_table(("step", "loss"), "loss", step=[marker[0]] if marker else [],
+                                        loss=[marker[1]] if marker else [], kind="marker", run=label)}
     text = f"Loss against step on a log scale; the dashed line is the least-squares optimum {_fmt(optimum_loss)}"
     if at_rest and len(steps):
         text += f"; {_fmt(losses[0])} at step 0, {_fmt(losses[-1])} at step {int(steps[-1]):,}."
@@ -305,15 +323,15 @@ def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarr
     count = len(param_names)
     keep = thin(len(steps), (MAX_POINTS - 2 * count) // count if at_rest else LIVE_POINTS // count)
     kept_steps = np.asarray(steps, dtype=np.float64)[keep]
-    tables_live: dict[str, pd.DataFrame] = {}
+    tables_live: dict[str, pa.Table] = {}
     tables_static: dict[str, pd.DataFrame] = {}
     for i, name in enumerate(param_names):
         values = params[keep, i] if len(params) else np.empty(0)
-        tables_live[f"path_{i}"] = finite_rows(_frame(step=kept_steps, value=values, param=name, kind="trajectory",
-                                                      label=""), ["step", "value"])
-        now = _frame(step=[float(marker[0])] if marker else [], value=[marker[1][i]] if marker else [], param=name,
-                     kind="marker", label="")
-        tables_live[f"now_{i}"] = finite_rows(now, ["step", "value"])
+        tables_live[f"path_{i}"] = live_table(("step", "value"), step=kept_steps, value=values, param=name,
+                                              kind="trajectory", label="")
+        tables_live[f"now_{i}"] = live_table(("step", "value"), step=[float(marker[0])] if marker else [],
+                                             value=[marker[1][i]] if marker else [], param=name, kind="marker",
+                                             label="")
         target = _frame(step=[0.0] if targets is not None else [], value=[targets[i]] if targets is not None else [],
                         param=name, kind="target", label=target_label)
         tables_static[f"target_{i}"] = finite_rows(target, ["step", "value"])
@@ -416,15 +434,15 @@ def landscape_chart(quad: Any, param_names: Sequence[str], path_steps: np.ndarra
         lo, hi = tables["bounds"].theta.to_numpy()
         theta = path[shown, 0] if len(path) else np.empty(0)
         inside = (theta >= lo) & (theta <= hi)
-        path_table = _frame(theta=theta[inside], loss=quad.loss(theta[inside, None]), kind="path",
-                            step=np.asarray(path_steps)[shown][inside])
         here = lo <= current[0] <= hi
-        now = _frame(theta=[current[0]] if here else [], loss=[float(quad.loss(current[None, :1])[0])] if here else [],
-                     kind="current", step=np.nan)
         text = (f"Loss as a function of {param_names[0]} (log scale) with the path of the iterates from "
                 f"{_fmt(start[0])}; the optimum {param_names[0]} = {_fmt(optimum[0])} is the dashed line.")
-        tables_live = {"path": finite_rows(path_table, ["theta", "loss"], positive="loss"),
-                       "current": finite_rows(now, ["theta", "loss"], positive="loss")}
+        tables_live = {"path": live_table(("theta", "loss"), "loss", theta=theta[inside],
+                                          loss=quad.loss(theta[inside, None]), kind="path",
+                                          step=np.asarray(path_steps)[shown][inside]),
+                       "current": live_table(("theta", "loss"), "loss", theta=[current[0]] if here else [],
+                                             loss=[float(quad.loss(current[None, :1])[0])] if here else [],
+                                             kind="current", step=np.nan)}
         return Chart(landscape_1d_spec(param_names[0], at_rest), tables_live,
                      {k: v for k, v in tables.items() if k != "bounds"}, text)
     i, j = axes
@@ -434,18 +452,17 @@ def landscape_chart(quad: Any, param_names: Sequence[str], path_steps: np.ndarra
     points = path[shown][:, [i, j]] if len(path) else np.empty((0, 2))
     inside = np.all((points >= lo) & (points <= hi), axis=1)
     here = bool(np.all((current[[i, j]] >= lo) & (current[[i, j]] <= hi)))
-    path_table = _frame(p1=points[inside, 0], p2=points[inside, 1], kind="path",
-                        step=np.asarray(path_steps)[shown][inside],
-                        loss=quad.loss(path[shown][inside]) if len(path) else np.empty(0))
-    now = _frame(p1=[current[i]] if here else [], p2=[current[j]] if here else [], kind="current", step=np.nan,
-                 loss=[float(quad.loss(current))] if here else [])
     others = [n for k, n in enumerate(param_names) if k not in (i, j)]
     text = (f"Heat map of the loss over {param_names[i]} and {param_names[j]}"
             + (f" with {', '.join(others)} held at the optimum" if others else "")
             + f"; the path of the iterates runs from the start to the optimum ({param_names[i]} = "
             f"{_fmt(optimum[i])}, {param_names[j]} = {_fmt(optimum[j])}).")
-    tables_live = {"path": finite_rows(path_table, ["p1", "p2", "loss"]),
-                   "current": finite_rows(now, ["p1", "p2", "loss"])}
+    tables_live = {"path": live_table(("p1", "p2", "loss"), p1=points[inside, 0], p2=points[inside, 1], kind="path",
+                                      step=np.asarray(path_steps)[shown][inside],
+                                      loss=quad.loss(path[shown][inside]) if len(path) else np.empty(0)),
+                   "current": live_table(("p1", "p2", "loss"), p1=[current[i]] if here else [],
+                                         p2=[current[j]] if here else [], kind="current", step=np.nan,
+                                         loss=[float(quad.loss(current))] if here else [])}
     return Chart(landscape_2d_spec(param_names[i], param_names[j], at_rest), tables_live, tables, text)
 
 

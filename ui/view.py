@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -17,6 +17,7 @@ from . import charts
 from .state import PinnedRun
 
 DEFAULT_AXES = {"quadratic-recovery": (0, 1), "sine-cubic": (1, 3)}
+SLOW_INTERVAL = 0.5  # seconds between redraws of the readouts that change slowly, while training
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class TrainView:
         self.log = st.empty()
         self._static: dict[str, tuple[Any, dict[str, pd.DataFrame], dict[str, bytes]]] = {}
         self._drawn: dict[str, Any] = {}
+        self._slow_due: dict[str, float] = {}
 
     def _changed(self, name: str, signature: Any) -> bool:
         """Whether a slot needs redrawing: unchanged slots keep what they show, costing nothing."""
@@ -129,8 +131,20 @@ class TrainView:
         cached = self._static.get(name)
         draw_chart(slot, chart, cached[2] if cached is not None else None)
 
+    def _due(self, name: str, training: bool) -> bool:
+        """Whether a readout that changes slowly (rate, elapsed time, progress, derived values) is due:
+        always at rest, at most ``SLOW_INTERVAL`` apart while training. Each redraw of an element costs
+        the browser a React render; the charts and the Step and Loss readouts keep the full rate."""
+        now = time.monotonic()
+        if training and now < self._slow_due.get(name, 0.0):
+            return False
+        self._slow_due[name] = now + SLOW_INTERVAL if training else 0.0
+        return True
+
     def draw_status(self, run: Run | None, stale: bool, training: bool = False) -> None:
         if run is not None and training and not run.finished:
+            if not self._due("status", training):
+                return
             snap = run.snapshot()
             if self._changed("status", ("progress", snap.step)):
                 self.status.progress(snap.progress, text=f"Step {snap.step:,} of {snap.total_steps:,}")
@@ -139,12 +153,14 @@ class TrainView:
         if self._changed("status", (kind, text)):
             getattr(self.status, kind)(text)
 
-    def draw_metrics(self, run: Run, frame: Frame) -> None:
+    def draw_metrics(self, run: Run, frame: Frame, training: bool = False) -> None:
         snap = run.snapshot()
         step, loss, rate, elapsed, stable = self.metrics
         step.metric("Step", f"{frame.step:,}", help=f"of {snap.total_steps:,}")
         loss.metric("Loss", short_number(frame.loss),
                     help=f"{frame.loss:.10g} exactly; the least-squares optimum is {run.quad.optimum_loss:.10g}")
+        if not self._due("metrics", training):
+            return
         rate.metric("Steps / s", compact(snap.steps_per_second) if snap.elapsed else "–",
                     help=f"{snap.steps_per_second:,.0f} steps per second" if snap.elapsed else None)
         elapsed.metric("Elapsed", f"{snap.elapsed:.2f} s" if run.prepared else "–",
@@ -159,7 +175,7 @@ class TrainView:
         problem, quad = run.problem, run.quad
         start = run.data.init.astype(np.float64)
         self.draw_status(run if run.prepared or run.finished else None, stale, training)
-        self.draw_metrics(run, frame)
+        self.draw_metrics(run, frame, training)
         fit_static = self._static_table("fit", id(run), lambda: charts.fit_static(
             problem, run.data.x, run.data.y, quad.optimum))
         self._draw(self.fit, "fit", charts.fit_chart(problem, run.data.x, run.data.y, frame.params, quad.optimum,
@@ -181,13 +197,15 @@ class TrainView:
                                          lambda: charts.landscape_static(quad, start, self.axes))
         self._draw(self.landscape, "landscape", charts.landscape_chart(
             quad, problem.param_names, frame.steps, frame.path, frame.params, start, self.axes, land_static, at_rest))
-        self.draw_extra(run, frame)
+        self.draw_extra(run, frame, training)
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
             self.log.code(run.log_text() or "(the lines the notebook prints appear here as the run goes)",
                           language=None)
 
-    def draw_extra(self, run: Run, frame: Frame) -> None:
+    def draw_extra(self, run: Run, frame: Frame, training: bool = False) -> None:
         problem = run.problem
+        if not self._due("extra", training):
+            return
         if problem.id == "linear-2x":
             if not self._changed("extra", (id(run), frame.step)):
                 return
