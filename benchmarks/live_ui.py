@@ -126,6 +126,11 @@ def _thread_seconds(pid: int) -> dict[int, float]:
     return found
 
 
+def _renderer_task_seconds(cdp: Any) -> float:
+    """Time the page's renderer main thread has spent running tasks (script, style, layout, paint)."""
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration")
+
+
 def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server_pid: int) -> dict[str, float]:
     """Start a long NumPy run in the browser at ``rate`` updates/s, record ``seconds`` of it, pause it."""
     page.open("quadratic-recovery", {"impl": config.impl, "steps": str(config.steps), "rate": str(rate)})
@@ -133,6 +138,9 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
     page.click("Run")
     page.wait_for_step_above(0, timeout=120)
     page.page.wait_for_timeout(500)  # past the first redraws, which also paint the static layers
+    cdp = page.page.context.new_cdp_session(page.page)
+    cdp.send("Performance.enable")
+    renderer_before = _renderer_task_seconds(cdp)
     threads_before = _thread_seconds(server_pid)
     cpu_before, wall_before = _cores_used(server_pid), time.perf_counter()
     begin = page.page.evaluate("() => performance.now()")
@@ -140,6 +148,8 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
     end = page.page.evaluate("() => performance.now()")
     cpu_after, wall = _cores_used(server_pid), time.perf_counter() - wall_before
     threads_after = _thread_seconds(server_pid)
+    renderer_busy = _renderer_task_seconds(cdp) - renderer_before
+    cdp.detach()
     # the busiest thread of the server is the script thread that trains and redraws
     busiest = max((threads_after[t] - threads_before.get(t, 0.0) for t in threads_after), default=0.0)
     steps, paints = page.page.evaluate("() => [window.__bench.step, window.__bench.paints]")
@@ -158,7 +168,7 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
             "chart_updates_per_second": min(main.values(), default=0) / seconds,
             "step_updates_per_second": max(len(inside) - 1, 0) / span if span > 0 else 0.0,
             "server_cores": (cpu_after[0] - cpu_before[0]) / wall, "browser_cores": (cpu_after[1] - cpu_before[1]) / wall,
-            "script_thread_cores": busiest / wall}
+            "script_thread_cores": busiest / wall, "renderer_busy": renderer_busy / wall}
 
 
 def _engine_alone(config: RunConfig, seconds: float) -> float:
@@ -198,9 +208,12 @@ def _cpu_text(windows: list[dict[str, float]]) -> str:
     server = stat([w["server_cores"] for w in windows], "cores")
     browser = stat([w["browser_cores"] for w in windows], "cores")
     script = stat([w["script_thread_cores"] for w in windows], "cores")
+    renderer = stat([100 * w["renderer_busy"] for w in windows], "%")
     return (f"CPU in those windows: the server {server.text()}, of which its script thread (training and "
             f"redrawing; the engine alone keeps one core busy) {script.text()}; Chromium (software rendering, no "
-            f"GPU) {browser.text()}; of the {os.cpu_count()} cores this machine has.")
+            f"GPU) {browser.text()}, its page's renderer main thread (where Vega and React run, one thread) busy "
+            f"{renderer.text()} of the time (CDP Performance.getMetrics, TaskDuration); of the {os.cpu_count()} "
+            f"cores this machine has.")
 
 
 def _say(text: str, started: float) -> None:

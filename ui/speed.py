@@ -29,8 +29,8 @@ WHY = ("An eager step is a few dozen small operations, and each costs a fixed to
        "dispatch, autograd's bookkeeping (TensorFlow's eager runtime the most) — far larger than the arithmetic on "
        "a few thousand numbers, so the framework that does least per operation wins and NumPy beats PyTorch beats "
        "TensorFlow. The compiled paths pay that toll once per chunk of steps instead of once per operation (XLA "
-       "and torch.compile fuse the whole loop; the Gram matrix also makes a step's cost independent of the number "
-       "of points), and the exact engine does no loop at all: on a quadratic loss, step t of gradient descent is "
+       "and torch.compile fuse the whole loop; the Gram matrix makes a step's cost independent of the number of "
+       "points, and for SGD and momentum in float64 turns 256 steps into one product of matrix powers), and the exact engine does no loop at all: on a quadratic loss, step t of gradient descent is "
        "(I − ηH)ᵗ applied in H's eigenbasis, one power per direction.")
 
 
