@@ -216,12 +216,13 @@ class Run:
         if self.limits.max_steps is not None:
             end = min(end, self.limits.max_steps)
         started = time.perf_counter()
+        ran = False
         while self.step < end and not self.finished:
             planned = min(end - self.step, self._chunk)
             count = planned
             if max_seconds is not None:
                 left = max_seconds - (time.perf_counter() - started)
-                if left <= 0:
+                if left <= 0 and ran:  # every call makes progress, however little time it was given
                     break
                 # The last chunk is cut to the time left, so a caller's interval holds (the live view's
                 # update rate): a whole chunk could overrun it by up to CHUNK_SECONDS.
@@ -229,6 +230,7 @@ class Run:
             if self._over_time():
                 break
             self._run_chunk(stepper, count)
+            ran = True
         if not self.finished:
             if self.step >= self.total_steps:
                 self._complete("steps", f"Completed all {self.total_steps:,} steps.")

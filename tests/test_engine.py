@@ -412,3 +412,11 @@ def test_that_the_history_thins_itself_but_keeps_the_last_point() -> None:
     np.testing.assert_array_equal(params[:, 0], steps)
     history.add(10, 0.0, np.array([0.0]))  # a step already past is ignored
     assert history.steps[-1] == 199_999
+
+
+def test_that_every_advance_makes_progress_however_little_time_it_is_given() -> None:
+    # A caller that loops until a time budget is spent (the Speed page) would spin forever otherwise.
+    run = Run(RunConfig.notebook("quadratic-bias", impl="numpy", steps=1000))
+    for expected in range(1, 51):
+        run.advance(max_seconds=1e-9)
+        assert run.step >= expected
