@@ -75,7 +75,7 @@ class Chart:
         return sum(len(t) for t in self.live.values()) + sum(len(t) for t in self.static.values())
 
 
-def arrow_table(frame: pd.DataFrame) -> pa.Table:
+def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
     """A table's columns as Arrow, straight from their arrays: what Streamlit would send, without
     pandas' schema metadata, whose conversion cost most of a live redraw."""
     if isinstance(frame, pa.Table):

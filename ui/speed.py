@@ -30,8 +30,9 @@ WHY = ("An eager step is a few dozen small operations, and each costs a fixed to
        "a few thousand numbers, so the framework that does least per operation wins and NumPy beats PyTorch beats "
        "TensorFlow. The compiled paths pay that toll once per chunk of steps instead of once per operation (XLA "
        "and torch.compile fuse the whole loop; the Gram matrix makes a step's cost independent of the number of "
-       "points, and for SGD and momentum in float64 turns 256 steps into one product of matrix powers), and the exact engine does no loop at all: on a quadratic loss, step t of gradient descent is "
-       "(I − ηH)ᵗ applied in H's eigenbasis, one power per direction.")
+       "points, and for SGD and momentum in float64 turns 256 steps into one product of matrix powers), and the "
+       "exact engine does no loop at all: on a quadratic loss, step t of gradient descent is (I − ηH)ᵗ applied in "
+       "H's eigenbasis, one power per direction.")
 
 
 @st.cache_resource(show_spinner=False)

@@ -80,6 +80,7 @@ class NumpyGramStepper(NumpyStepper):
         return self.scale * (quadratic - 2 * (thetas @ self.moment) + self.target_sq)
 
     def _step(self, lr: float, t: int) -> Any:
+        # One update on its own (the shared loop's interface); run() takes whole chunks without it.
         loss, grad = self._quadratic(self.params)
         self.params, self.slots = update(self.settings.optimizer, self.params, grad.astype(self.data.dtype),
                                          self.slots, lr, t, np.sqrt)

@@ -59,7 +59,7 @@ class TorchNNStepper(LoopStepper):
             warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
             linear = torch.nn.Linear(len(self.weight_index), 1, bias=self.bias_index is not None, dtype=self.dtype)
         # The layer's weight and bias are views of one flat vector that torch.optim updates in place:
-        # a recorded step is then one clone, not a concatenation (a short run records most steps).
+        # a recorded step is then one read of it, not a concatenation (a short run records most steps).
         width = len(self.weight_index)
         self.flat = torch.zeros(width + (self.bias_index is not None), dtype=self.dtype)
         linear.weight = torch.nn.Parameter(self.flat[:width].view(1, width))
