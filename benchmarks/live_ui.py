@@ -115,15 +115,8 @@ def _cores_used(server_pid: int) -> tuple[float, float]:
 
 def _thread_seconds(pid: int) -> dict[int, float]:
     """CPU seconds used so far by each thread of a process."""
-    found = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:  # the thread ended
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        found[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return found
+    from tests.browser.harness import stat_cpu_seconds
+    return {int(task.name): stat_cpu_seconds(task / "stat") for task in Path(f"/proc/{pid}/task").iterdir()}
 
 
 def _renderer_task_seconds(cdp: Any) -> float:

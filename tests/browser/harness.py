@@ -334,17 +334,19 @@ def descendants(root: int) -> list[tuple[int, str]]:
     return found
 
 
+def stat_cpu_seconds(stat_path: Path) -> float:
+    """User + system CPU seconds from a /proc stat file (a process's or one thread's); 0 once it ended."""
+    try:
+        stat = stat_path.read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU seconds the processes have used so far (those that ended count nothing)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            ticks += int(fields[11]) + int(fields[12])
-        except (OSError, ValueError, IndexError):
-            continue
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(stat_cpu_seconds(Path(f"/proc/{pid}/stat")) for pid in pids)
 
 
 # --- the server's memory and CPU -----------------------------------------------------------------------------------------
