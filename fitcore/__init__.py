@@ -10,8 +10,8 @@ from .custom import (CUSTOM_ID, CsvError, CustomSource, DataSourceError, ParseEr
                      function_source, parse_function, read_csv)
 from .engine import HISTORY_CAP, History, Limits, LogLine, Run, Snapshot, iterate, record_steps, train
 from .export import cli_arguments, export_script
-from .impl import (FRAMEWORK_NAMES, IMPLEMENTATIONS, FrameworkMissing, Implementation, framework_available,
-                   get_implementation, is_available, missing_message)
+from .impl import (FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, CompilerMissing, FrameworkMissing, Implementation,
+                   compiled_unavailable, framework_available, get_implementation, is_available, missing_message)
 from .lessons import LESSONS, Lesson, lessons_for
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, Dataset, Problem, get_problem, make_dataset
@@ -24,7 +24,8 @@ __all__ = [
     "function_source", "parse_function", "read_csv",
     "HISTORY_CAP", "History", "Limits", "LogLine", "Run", "Snapshot", "iterate", "record_steps", "train",
     "cli_arguments", "export_script",
-    "FRAMEWORK_NAMES", "IMPLEMENTATIONS", "FrameworkMissing", "Implementation", "framework_available",
+    "FRAMEWORK_NAMES", "IMPLEMENTATIONS", "CompileFailed", "CompilerMissing", "FrameworkMissing", "Implementation",
+    "compiled_unavailable", "framework_available",
     "get_implementation", "is_available", "missing_message",
     "LESSONS", "Lesson", "lessons_for",
     "OPTIMIZER_LABELS", "OPTIMIZERS", "SCHEDULE_LABELS", "SCHEDULES", "Schedule",

@@ -293,6 +293,8 @@ def listing_lines() -> list[str]:
     lines += ["", "Implementations (--impl)"]
     for impl in implementations.IMPLEMENTATIONS.values():
         state = "installed" if implementations.is_available(impl.id) else f"not installed: {impl.pip_command}"
+        if state == "installed" and implementations.compiled_unavailable(impl.id) is not None:
+            state += "; no --compile here: no working C++ compiler for torch.compile"
         lines.append(f"  {impl.id:<16}{impl.label}  [{state}]")
     lines += ["", "Optimizers (--optimizer)"]
     lines += [f"  {name:<16}{OPTIMIZER_LABELS[name]}" for name in OPTIMIZERS]
@@ -305,10 +307,16 @@ def listing_lines() -> list[str]:
 
 def _run(args: argparse.Namespace) -> int:
     config = _checked_config(args)
+    if config.compiled and implementations.is_available(config.impl):
+        reason = implementations.compiled_unavailable(config.impl)
+        if reason is not None:
+            raise UsageError(f"--compile with {config.impl}: {reason}; or drop --compile to run eagerly")
     try:
         run = train(config)
     except implementations.FrameworkMissing as error:
         raise UsageError(f"{error} (or pick --impl numpy)") from None
+    except implementations.CompileFailed as error:
+        return _fail(str(error), EXIT_FAILED)
     if args.json:
         print(json.dumps(json_ready(run.result()), allow_nan=False))
     else:

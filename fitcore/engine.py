@@ -16,7 +16,7 @@ import numpy as np
 
 from .analytic import QuadraticLoss, quadratic_loss
 from .config import RunConfig, problem_of
-from .impl import StepSettings, Stepper, TrainState, make_stepper
+from .impl import CompileFailed, StepSettings, Stepper, TrainState, make_stepper
 from .problems import Dataset, Problem, make_dataset
 
 HISTORY_CAP = 2000
@@ -229,7 +229,11 @@ class Run:
                 count = max(1, min(planned, int(self._chunk * left / CHUNK_SECONDS)))
             if self._over_time():
                 break
-            self._run_chunk(stepper, count)
+            try:
+                self._run_chunk(stepper, count)
+            except CompileFailed as error:  # a recompile mid-run: the run ends, saying why
+                self._finish("stopped", "compile", str(error))
+                break
             ran = True
         if not self.finished:
             if self.step >= self.total_steps:

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from .analytic import AnalyticUnsupported
 from .config import ConfigError, RunConfig
 from .engine import Limits, Run
-from .impl import IMPLEMENTATIONS, is_available
+from .impl import IMPLEMENTATIONS, compiled_unavailable, is_available
 from .impl.linear_steps import advances_in_blocks
 
 SHOW_SECONDS = 3.0       # a shorter run needs no estimate
@@ -172,7 +172,8 @@ def alternatives(config: RunConfig) -> list[Alternative]:
     """The compiled path and the exact engine, where they apply to these settings and are installed."""
     found: list[Alternative] = []
     impl = IMPLEMENTATIONS[config.impl]
-    if config.impl != "analytic" and not config.compiled and is_available(config.impl):
+    if config.impl != "analytic" and not config.compiled and is_available(config.impl) \
+            and compiled_unavailable(config.impl) is None:
         found.append(Alternative("compiled", "Use the compiled path", {"compiled": True},
                                  f"{impl.compiled_label}: the same updates, far less overhead per step"))
     try:

@@ -17,8 +17,8 @@ from typing import Iterator, Sequence
 
 from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .engine import Limits, Run
-from .impl import (FRAMEWORK_MODULES, FRAMEWORK_NAMES, IMPLEMENTATIONS, FrameworkMissing, framework_available,
-                   is_available)
+from .impl import (FRAMEWORK_MODULES, FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, FrameworkMissing,
+                   compiled_unavailable, framework_available, is_available)
 
 SECONDS_EACH = 0.4   # of training per implementation: eleven of them stay well inside 15 s here
 SLICE_SECONDS = 0.1  # between progress reports (and chances to be interrupted)
@@ -52,10 +52,25 @@ class Entry:
 
 
 def lineup(installed_only: bool = True) -> tuple[Entry, ...]:
-    """Every implementation eager and compiled, then the exact engine; installed ones only by default."""
+    """Every implementation eager and compiled, then the exact engine; by default only the installed
+    ones that can run here (``left_out`` names the others)."""
     entries = [Entry(impl, compiled) for impl in IMPLEMENTATIONS if impl != "analytic" for compiled in (False, True)]
     entries.append(Entry("analytic"))
-    return tuple(e for e in entries if not installed_only or is_available(e.impl))
+    return tuple(e for e in entries if not installed_only or (is_available(e.impl) and _cannot_run(e) is None))
+
+
+def _cannot_run(entry: Entry) -> str | None:
+    return compiled_unavailable(entry.impl) if entry.compiled else None
+
+
+def left_out() -> dict[str, tuple[Entry, ...]]:
+    """Installed entries this machine cannot run, by the reason and fix (torch.compile without a C++ compiler)."""
+    found: dict[str, tuple[Entry, ...]] = {}
+    for entry in lineup(installed_only=False):
+        reason = _cannot_run(entry) if is_available(entry.impl) else None
+        if reason is not None:
+            found[reason] = found.get(reason, ()) + (entry,)
+    return found
 
 
 def speed_config(problem_id: str, entry: Entry) -> RunConfig:
@@ -123,7 +138,7 @@ def measure(problem_id: str, entries: Sequence[Entry], seconds_each: float = SEC
                 timing = Timing(entry, error=f"diverged at step {run.diverged_at:,}")
             else:
                 timing = Timing(entry, run.step, run.elapsed, setup, run.compile_seconds)
-        except (ConfigError, FrameworkMissing) as error:
+        except (ConfigError, FrameworkMissing, CompileFailed) as error:
             timing = Timing(entry, error=str(error))
         except Exception as error:  # one broken framework must not stop the others' measurements
             timing = Timing(entry, error=f"could not run: {type(error).__name__}: {error}")

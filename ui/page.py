@@ -7,7 +7,8 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
-from fitcore import ConfigError, Problem, Run, RunConfig, get_problem, is_available, missing_message
+from fitcore import (ConfigError, Problem, Run, RunConfig, compiled_unavailable, get_problem, is_available,
+                     missing_message)
 
 from . import sidebar
 from .code_panel import code_panel
@@ -101,7 +102,8 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
     except ConfigError as error:
         config, config_error = None, str(error)
     sidebar.lr_schedule_preview(problem, values)
-    blocked = config_error or (None if is_available(values["impl"]) else missing_message(values["impl"]))
+    blocked = config_error or (None if is_available(values["impl"]) else missing_message(values["impl"])) \
+        or (compiled_unavailable(values["impl"]) if values["compiled"] else None)
     run = state.run
     stale = run is not None and config is not None and run.config != config
     control_bar(problem.id, state, config, stale, blocked)

@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, get_implementation, is_available,
-                     missing_message)
+from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, compiled_unavailable,
+                     get_implementation, is_available, missing_message)
 from fitcore.config import MAX_SEED
 
 from . import charts
@@ -102,9 +102,14 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         if not is_available(impl_id):
             st.error(missing_message(impl_id))
         st.caption(impl.blurb)
-        st.toggle("Compiled path", key=key("compiled"), disabled=impl_id == "analytic",
+        no_compile = compiled_unavailable(impl_id)
+        if no_compile is not None and st.session_state.get(key("compiled")):
+            st.session_state[key("compiled")] = False  # a disabled toggle left on could not be turned off
+        st.toggle("Compiled path", key=key("compiled"), disabled=impl_id == "analytic" or no_compile is not None,
                   help=f"{impl.label}: {impl.compiled_label}. "
                        + ("The first run compiles for several seconds." if impl.framework == "torch" else ""))
+        if no_compile is not None:
+            st.caption(f":material/block: Compiled path unavailable here: {no_compile}.")
         st.selectbox("Optimizer", choices_for(problem, "opt"), key=key("opt"), format_func=OPTIMIZER_LABELS.get)
         st.select_slider("Learning rate (power of ten)", DECADES, key=key("decade"), format_func=lambda v: f"{v:.0e}",
                          on_change=_lr_from_decade, args=(problem,))

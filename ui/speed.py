@@ -15,8 +15,8 @@ import streamlit as st
 
 from fitcore import PROBLEMS
 from fitcore.estimate import duration_text
-from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, import_cost, installed_frameworks, lineup,
-                           measure, speed_config, spread)
+from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, import_cost, installed_frameworks, left_out,
+                           lineup, measure, speed_config, spread)
 
 from .charts import Chart, finite_rows
 from .pace import record_rate
@@ -140,6 +140,8 @@ def speed_page() -> None:
     labels = {e.label: e for e in available}
     chosen = st.multiselect("Implementations", list(labels), default=list(labels), key="speed:entries",
                             help="Every installed implementation by default.")
+    for reason, missing in left_out().items():
+        st.caption(f":material/block: Not measured here: {', '.join(e.label for e in missing)}. {reason}.")
     entries = [labels[name] for name in chosen]
     config = speed_config(problem_id, Entry("numpy"))
     st.caption(f"{PROBLEMS[problem_id].title}: {config.optimizer} lr {config.lr:g}, {config.reduction} loss, "

@@ -8,6 +8,7 @@ from typing import Mapping
 
 from ..problems import Dataset
 from .base import StepSettings, Stepper, TrainState
+from .toolchain import torch_compile_unavailable
 
 PIP_COMMANDS: Mapping[str, str] = {
     "numpy": "pip install numpy",
@@ -19,6 +20,16 @@ FRAMEWORK_NAMES: Mapping[str, str] = {"numpy": "NumPy", "torch": "PyTorch", "ten
 
 class FrameworkMissing(ImportError):
     """The implementation's framework cannot be imported; the message gives the pip command."""
+
+
+class CompilerMissing(FrameworkMissing):
+    """The compiled path needs a tool this machine lacks (torch.compile: a C++ compiler); the message
+    says which and how to get it. A FrameworkMissing, so every caller that reports a missing framework
+    reports this the same way."""
+
+
+class CompileFailed(RuntimeError):
+    """Compiling the run's code failed when it was tried; the message says so in one sentence."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +94,22 @@ def missing_message(impl_id: str) -> str:
     return f"{FRAMEWORK_NAMES[impl.framework]} is not installed here: {impl.pip_command}"
 
 
+def compiled_unavailable(impl_id: str) -> str | None:
+    """None where the implementation's compiled path can run here; otherwise the reason and the fix.
+    Only PyTorch's needs anything outside Python (XLA and the Gram matrix bring their own)."""
+    if get_implementation(impl_id).framework != "torch":
+        return None
+    return torch_compile_unavailable()
+
+
 def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper:
     """Build an implementation's stepper, importing its framework now."""
     impl = get_implementation(impl_id)
     if not framework_available(impl.framework):
         raise FrameworkMissing(missing_message(impl_id))
+    reason = compiled_unavailable(impl_id) if settings.compiled else None
+    if reason is not None:
+        raise CompilerMissing(f"{reason}; or run without the compiled path (the same updates, eagerly)")
     try:
         module = importlib.import_module(f"{__name__}.{impl.module}")
     except ImportError as error:
@@ -95,6 +117,7 @@ def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper
     return module.make_stepper(data, settings)
 
 
-__all__ = ["IMPLEMENTATIONS", "Implementation", "FrameworkMissing", "StepSettings", "Stepper", "TrainState",
+__all__ = ["IMPLEMENTATIONS", "Implementation", "FrameworkMissing", "CompilerMissing", "CompileFailed",
+           "compiled_unavailable", "StepSettings", "Stepper", "TrainState",
            "get_implementation", "framework_available", "is_available", "missing_message", "make_stepper",
            "PIP_COMMANDS", "FRAMEWORK_NAMES"]

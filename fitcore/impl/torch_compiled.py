@@ -15,11 +15,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch._dynamo.exc import TorchDynamoException
 from torch.func import grad_and_value
 
 from ..optim import SLOTS, init_slots, update
 from ..problems import Dataset, Model, Problem
+from . import CompileFailed
 from .base import StepSettings, Stepper, TrainState
+from .toolchain import install_hint, record_compile_failure
 from .torch_common import TORCH_DTYPES, as_tensor
 
 UNROLL = 8
@@ -94,6 +97,17 @@ def compiled_chunk(style: str, model: Model, optimizer: str, reduction: str, dty
     return torch.compile(chunk, fullgraph=True, dynamic=False)
 
 
+def compile_failure(error: BaseException) -> CompileFailed:
+    """One sentence for a failed torch.compile; a missing or broken C++ compiler is remembered, so the
+    compiled path is no longer offered in this process."""
+    first_line = (str(error).strip().splitlines() or [""])[0][:200]
+    if record_compile_failure(error):
+        return CompileFailed(f"torch.compile could not build this run's code: the C++ compiler failed "
+                             f"({first_line}). {install_hint()[0].upper() + install_hint()[1:]}, or turn the compiled path off.")
+    return CompileFailed(f"torch.compile failed on this run ({type(error).__name__}: {first_line}); "
+                         "turn the compiled path off to run it eagerly.")
+
+
 class TorchCompiledStepper(Stepper):
     def __init__(self, data: Dataset, settings: StepSettings, style: str) -> None:
         super().__init__(data, settings)
@@ -110,9 +124,12 @@ class TorchCompiledStepper(Stepper):
     def _call(self, count: int) -> Any:
         lrs = np.zeros(UNROLL)
         lrs[:count] = self.lrs(self.t, count)
-        return self.chunk(self.params, self.slots, self.x, self.y, self.scale_t,
-                          torch.tensor(lrs, dtype=self.dtype), torch.tensor(float(self.t), dtype=self.dtype),
-                          torch.tensor(count))
+        try:
+            return self.chunk(self.params, self.slots, self.x, self.y, self.scale_t,
+                              torch.tensor(lrs, dtype=self.dtype), torch.tensor(float(self.t), dtype=self.dtype),
+                              torch.tensor(count))
+        except TorchDynamoException as error:  # InductorError, BackendCompilerFailed, …
+            raise compile_failure(error) from error
 
     def warmup(self) -> None:
         self._call(UNROLL)  # compiles; the returned state is discarded
