@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Any, NoReturn, Sequence
 
+import numpy as np
+
 from . import impl as implementations  # looked up at call time, so a missing framework can be faked
 from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .csvfile import check_size, read_csv
@@ -266,7 +268,7 @@ def _checked_config(args: argparse.Namespace) -> RunConfig:
     try:
         return config_from_args(args)
     except (ConfigError, ValueError, KeyError) as error:
-        # ConfigError and Schedule's ValueError name the setting and its range; KeyError a choice.
+        # ConfigError names the setting and its range (a schedule's too); KeyError a choice.
         raise UsageError(error.args[0] if error.args else str(error)) from None
 
 
@@ -345,6 +347,18 @@ def json_ready(value: Any) -> Any:
     return str(value)
 
 
+def gap_text(loss: float, optimum: float, dtype: str) -> str:
+    """How far the final loss is above the least-squares optimum. The optimum is the minimum, so a loss
+    below it, or above it by a few units in the last place of the run's dtype, is rounding: "at the
+    optimum" then, never a negative gap (linear-2x reaches 0 where the computed optimum is 7.3e-30)."""
+    if not math.isfinite(loss):
+        return "no gap: the loss is not a finite number"
+    gap = loss - optimum
+    if gap <= 8 * float(np.finfo(dtype).eps) * max(abs(loss), abs(optimum)):
+        return "at the optimum, within rounding"
+    return f"gap {gap:.3g}"
+
+
 def _summary_lines(run: Run) -> list[str]:
     snap = run.snapshot()
     quad = run.quad
@@ -357,7 +371,7 @@ def _summary_lines(run: Run) -> list[str]:
         "",
         f"status      {snap.status}" + (f" ({snap.reason})" if snap.reason else "") + f": {snap.message}",
         f"final loss  {snap.loss:.10g} at step {snap.step:,}; least-squares optimum {quad.optimum_loss:.10g} "
-        f"(gap {snap.loss - quad.optimum_loss:.3g})",
+        f"({gap_text(snap.loss, quad.optimum_loss, run.config.dtype)})",
         f"parameters  {params}",
         f"optimum     {optimum}",
         f"time        {snap.elapsed:.3g} s, {rate}{compile_note}",

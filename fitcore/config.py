@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .custom import CUSTOM_ID, CustomSource, DataSourceError, check_run_data, custom_problem
+from .errors import ConfigError
 from .impl import IMPLEMENTATIONS
 from .optim import OPTIMIZERS, Schedule
 from .problems import DTYPES, REDUCTIONS, Problem, get_problem
@@ -15,10 +16,6 @@ MAX_STEPS = 10_000_000
 MAX_LR = 1e6
 MAX_NOISE = 1e3
 MAX_SEED = 2**32 - 1
-
-
-class ConfigError(ValueError):
-    """A setting is out of range; the message names it and says what would work."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +134,9 @@ def validate(config: RunConfig) -> None:
             check_run_data(config.custom, config.points, config.noise, config.seed, config.dtype)
         except DataSourceError as error:
             raise ConfigError(str(error)) from None
+    if not isinstance(config.schedule, Schedule):
+        raise ConfigError(f"schedule must be a Schedule (e.g. Schedule('step', gamma=0.5, step_size=100)), "
+                          f"got {config.schedule!r}")
     if config.impl == "analytic":
         if config.optimizer not in ("sgd", "momentum"):
             raise ConfigError(f"the analytic implementation is exact for sgd and momentum only, not "

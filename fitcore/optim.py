@@ -10,10 +10,13 @@ arithmetic operators and the library's ``sqrt``.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from .errors import ConfigError
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "rmsprop", "adam")
 OPTIMIZER_LABELS: Mapping[str, str] = {
@@ -78,6 +81,10 @@ def update(optimizer: str, params: Any, grad: Any, slots: Mapping[str, Any], lr:
     raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 SCHEDULES: tuple[str, ...] = ("constant", "step", "exponential", "cosine")
 SCHEDULE_LABELS: Mapping[str, str] = {
     "constant": "Constant",
@@ -102,14 +109,14 @@ class Schedule:
     lr_min: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.kind!r}; choose one of {', '.join(SCHEDULES)}")
-        if not (0 < self.gamma <= 1):
-            raise ValueError(f"schedule gamma must be in (0, 1], got {self.gamma}")
-        if self.step_size < 1:
-            raise ValueError(f"schedule step size must be at least 1, got {self.step_size}")
-        if not (self.lr_min >= 0 and math.isfinite(self.lr_min)):
-            raise ValueError(f"schedule lr_min must be a finite number ≥ 0, got {self.lr_min}")
+        if not isinstance(self.kind, str) or self.kind not in SCHEDULES:
+            raise ConfigError(f"schedule {self.kind!r} is not one of: {', '.join(SCHEDULES)}")
+        if not _is_number(self.gamma) or not 0 < self.gamma <= 1:
+            raise ConfigError(f"schedule gamma must be a number in (0, 1], got {self.gamma!r}")
+        if not isinstance(self.step_size, numbers.Integral) or isinstance(self.step_size, bool) or self.step_size < 1:
+            raise ConfigError(f"schedule step size must be a whole number ≥ 1, got {self.step_size!r}")
+        if not _is_number(self.lr_min) or not (self.lr_min >= 0 and math.isfinite(self.lr_min)):
+            raise ConfigError(f"schedule lr_min must be a finite number ≥ 0, got {self.lr_min!r}")
 
     @property
     def is_constant(self) -> bool:

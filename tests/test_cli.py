@@ -170,6 +170,24 @@ def test_that_run_ends_with_a_summary_against_the_least_squares_optimum() -> Non
     assert re.match(r"time        [\d.e+-]+ s, [\d,]+ steps/s", summary[4])
 
 
+def test_that_a_run_that_reaches_the_optimum_exactly_says_so_and_never_prints_a_negative_gap() -> None:
+    code, out, _ = call(["run", "linear-2x"])  # loss exactly 0; the computed optimum is 7.3e-30
+    final = out.split("\n\n")[-1].splitlines()[1]
+    assert code == 0 and final.endswith("(at the optimum, within rounding)") and "gap -" not in final
+
+
+@pytest.mark.parametrize("loss, optimum, dtype, text", [
+    (0.0, 7.3e-30, "float64", "at the optimum, within rounding"),
+    (5.921038189, 5.921038189 + 1e-12, "float64", "at the optimum, within rounding"),
+    (5.9210, 5.9210 * (1 + 4e-7), "float32", "at the optimum, within rounding"),
+    (5.9210 * (1 + 1e-10), 5.9210, "float64", "gap 5.92e-10"),
+    (583.7767944, 5.921038189, "float32", "gap 578"),
+])
+def test_that_the_gap_is_never_negative_and_rounding_reads_as_at_the_optimum(loss: float, optimum: float, dtype: str,
+                                                                              text: str) -> None:
+    assert cli.gap_text(loss, optimum, dtype) == text
+
+
 def test_that_run_honours_every_option() -> None:
     code, out, _ = call(["run", "quadratic-recovery", "--impl", "numpy", "--optimizer", "adam", "--lr", "0.01",
                          "--steps", "50", "--seed", "3", "--reduction", "sum", "--dtype", "float64", "--compile",
@@ -227,7 +245,7 @@ BAD_ARGUMENTS = {
                                            "--schedule", "cosine"], "use a constant schedule"),
     "gamma without its schedule": (["run", "linear-2x", "--gamma", "0.5"], "--gamma applies to --schedule step"),
     "gamma out of range": (["run", "linear-2x", "--schedule", "exponential", "--gamma", "2"],
-                           "gamma must be in (0, 1]"),
+                           "schedule gamma must be a number in (0, 1]"),
     "lr-min for a step schedule": (["run", "linear-2x", "--schedule", "step", "--lr-min", "0.1"],
                                    "--lr-min applies to --schedule cosine"),
     "plateau window alone": (["run", "linear-2x", "--plateau-window", "10"], "--plateau-window needs --plateau-tol"),
