@@ -177,3 +177,11 @@ def test_that_the_readme_says_how_to_deploy_to_community_cloud() -> None:
     for needed in ("share.streamlit.io", "dashboard.py", "Python version", "3.11", "requirements.txt",
                    "secrets", "config.toml", "GB"):
         assert needed in section, needed
+
+
+def test_that_community_cloud_installs_the_compiler_torch_compile_needs_and_the_readme_says_what_it_costs() -> None:
+    packages = [line.strip() for line in (REPO / "packages.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert packages == ["g++"]  # apt installs each line; torch.compile looks for g++ ($CXX otherwise)
+    section = deploy_section()
+    assert "packages.txt" in section and "g++" in section and "MB" in section and " s " in section

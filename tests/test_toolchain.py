@@ -61,6 +61,12 @@ def test_that_a_compiler_that_does_not_run_counts_as_none(monkeypatch, tmp_path)
     assert "does not run" in toolchain.compiler_problem()
 
 
+def test_that_missing_python_headers_count_as_no_compiler(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(toolchain.sysconfig, "get_path", lambda name: str(tmp_path))
+    assert "Python's C headers are missing" in toolchain.compiler_problem()
+    assert "python3-dev" in compiled_unavailable("torch-autograd")
+
+
 def test_that_the_compiler_is_looked_for_once_per_process(monkeypatch) -> None:
     calls = []
     real_run = subprocess.run
