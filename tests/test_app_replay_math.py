@@ -258,3 +258,18 @@ def test_that_adam_steps_show_their_moments_and_bias_corrections_as_computed_by_
     text = latex(at)
     assert r"1 - \beta_1^{t+1} &= 1 - 0.9^{2} = 0.19" in text
     assert r"1 - \beta_2^{t+1} = 1 - 0.999^{2} = 0.001999" in text
+
+
+def test_that_linear_2x_reaching_a_loss_of_exactly_zero_says_so_under_its_log_chart() -> None:
+    at = open_page("linear-2x")  # the NumPy notebook in float32: the loss is exactly 0 from step 19
+    at.button(key="linear-2x:run").click()
+    act(at)
+    steps, losses, _ = demo(at, "linear-2x").run.history.arrays()
+    first = int(steps[np.flatnonzero(losses == 0)[0]])
+    notes = [c.value for c in at.caption if "The loss is exactly 0" in c.value]
+    assert notes == [f":material/info: The loss is exactly 0 from step {first}: the fit is exact in this dtype. "
+                     "A log axis has no 0, so the loss line stops at the step before."]
+
+    at.select_slider(key="linear-2x:replay_slider").set_value(first - 1)  # before the zero: no note
+    act(at)
+    assert not any("The loss is exactly 0" in c.value for c in at.caption)

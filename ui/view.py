@@ -97,6 +97,7 @@ class TrainView:
         self.metrics = [column.empty() for column in st.columns(5)]
         top = st.columns(2)
         self.fit, self.loss = top[0].empty(), top[1].empty()
+        self.loss_note = top[1].empty()  # what the loss chart's log axis cannot show
         bottom = st.columns(2)
         self.params = bottom[0].empty()
         with bottom[1]:
@@ -191,6 +192,7 @@ class TrainView:
         self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
                                                         (frame.step, frame.loss), others, log_x, loss_static,
                                                         at_rest=at_rest, frame=axes))
+        self.draw_loss_note(frame)
         draw_chart(self.params, charts.params_chart(problem.param_names, frame.steps, frame.path, targets, label,
                                                     (frame.step, frame.params), at_rest, axes))
         land_static = self._static_table("landscape", (id(run), self.axes),
@@ -201,6 +203,20 @@ class TrainView:
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
             self.log.code(run.log_text() or "(the lines the notebook prints appear here as the run goes)",
                           language=None)
+
+    def draw_loss_note(self, frame: Frame) -> None:
+        """A loss of exactly 0 (linear-2x fits w = 2 exactly) has no place on a log axis: the line stops
+        before it, so a note under the chart says where and why."""
+        losses = np.asarray(frame.losses)
+        zero = np.flatnonzero(losses == 0)
+        first = int(frame.steps[zero[0]]) if len(zero) else None
+        if not self._changed("loss_note", first):
+            return
+        if first is None:
+            self.loss_note.empty()
+        else:
+            self.loss_note.caption(f":material/info: The loss is exactly 0 from step {first:,}: the fit is exact "
+                                   "in this dtype. A log axis has no 0, so the loss line stops at the step before.")
 
     def draw_extra(self, run: Run, frame: Frame, training: bool = False) -> None:
         problem = run.problem
