@@ -15,6 +15,7 @@ from .impl import (FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, CompilerMiss
 from .lessons import LESSONS, Lesson, lessons_for
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, Dataset, Problem, get_problem, make_dataset
+from .workers import RemoteRun, WorkerError, WorkerPool, default_pool_size
 
 __all__ = [
     "AnalyticUnsupported", "QuadraticLoss", "exact_params", "quadratic_loss",
@@ -30,4 +31,5 @@ __all__ = [
     "LESSONS", "Lesson", "lessons_for",
     "OPTIMIZER_LABELS", "OPTIMIZERS", "SCHEDULE_LABELS", "SCHEDULES", "Schedule",
     "DTYPES", "PROBLEMS", "REDUCTIONS", "Dataset", "Problem", "get_problem", "make_dataset",
+    "RemoteRun", "WorkerError", "WorkerPool", "default_pool_size",
 ]

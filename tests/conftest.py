@@ -14,6 +14,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The page tests (AppTest) drive runs inside the test's own process, where a script's timeout leaves a
+# run mid-way; tests/test_workers.py and tests/test_app_workers.py run them through worker processes.
+os.environ.setdefault("FITCORE_WORKERS", "0")
 
 import fitcore  # noqa: E402
 

@@ -4,26 +4,35 @@ A click reruns the script; Streamlit stops the old script at its next call into 
 and the new one reads the state these callbacks left. Training itself happens in ``ui.live``.
 Changing a setting mid-run reruns the script too: the control bar then halts the old run (its
 settings are no longer the sidebar's) unless Resume was pressed under exactly these settings.
+A run in a worker process trains there between scripts too, so halting one also tells its worker.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from fitcore import Run, RunConfig
+from fitcore import RunConfig
 
-from .limits import run_limits
-from .state import DemoState, widget_key
+from .state import DemoState, is_remote, new_run, widget_key
+
+
+def halt(state: DemoState) -> None:
+    """Training ends here; a worker's run has taken its last step when this returns."""
+    state.training = False
+    if is_remote(state.run) and not state.run.finished:
+        state.run.pause()
 
 
 def start_run(state: DemoState, config: RunConfig) -> None:
-    state.run = Run(config, run_limits(config))
+    if is_remote(state.run) and not state.run.finished:
+        state.run.pause()  # the old run stops using its worker now, not when it is collected
+    state.run = new_run(config)
     state.training = True
     state.resumed_under = None
     state.error = None
 
 
 def pause(state: DemoState) -> None:
-    state.training = False
+    halt(state)
 
 
 def resume(state: DemoState, config: RunConfig | None) -> None:
@@ -43,11 +52,11 @@ def stop(state: DemoState) -> None:
 
 def step(state: DemoState, config: RunConfig, count: int) -> None:
     run = state.run
-    if run is None or run.config != config or run.status == "diverged":
-        state.run = run = Run(config, run_limits(config))
+    if run is None or run.config != config or run.status == "diverged" or run.reason == "worker_died":
+        state.run = run = new_run(config)
     if run.finished:
         run.extend(count)
-    state.training = False
+    halt(state)
     state.pending_steps = count
 
 
@@ -85,4 +94,4 @@ def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale:
     bar.button("Reset", icon=":material/restart_alt:", key=key("reset"), on_click=reset, args=(state,),
                help="Forget this run and start from the initial parameters.")
     if stale and state.training and state.resumed_under != config:
-        state.training = False  # a setting changed mid-run: the old run halts where it is
+        halt(state)  # a setting changed mid-run: the old run halts where it is

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fitcore import IMPLEMENTATIONS, MAX_STEPS, Limits, RunConfig
+from fitcore.workers import default_pool_size
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,27 @@ def compare_limit() -> tuple[float, str]:
 
 def max_pinned() -> int:
     return cap("max_pinned")
+
+
+WORKERS_VARIABLE = "FITCORE_WORKERS"
+
+
+def worker_count() -> int:
+    """Training processes for this server: ``workers`` (env FITCORE_WORKERS, or secrets.toml), by default
+    one per core; 0 trains inside the Streamlit process (one core for every session together).
+
+    Not a knob: its default depends on the machine, and 0 is a meaningful value here."""
+    raw = os.environ.get(WORKERS_VARIABLE)
+    if raw is None:
+        try:
+            import streamlit as st
+            raw = st.secrets.get("workers")
+        except Exception:  # no secrets file, or not running under Streamlit
+            raw = None
+    try:
+        value = int(float(raw)) if raw is not None and not isinstance(raw, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is None or value < 0:
+        return default_pool_size()
+    return value

@@ -2,6 +2,8 @@
 
 The loop calls into Streamlit at least every ``HANDBACK`` seconds, so a click elsewhere (Pause, any
 widget) stops this script within that; the run itself lives in session state and waits to be resumed.
+A run in a worker process (``fitcore.RemoteRun``) trains there on its own: the loop only brings its
+progress in and redraws, and the controls' callbacks halt it in the worker.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Callable
 import streamlit as st
 from streamlit.logger import get_logger
 
-from fitcore import FrameworkMissing, Run
+from fitcore import FrameworkMissing, RemoteRun, Run, WorkerError
 
 from .state import DemoState
 from .view import framework_spinner_text
@@ -53,7 +55,10 @@ def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenera
         return
     try:
         with state.busy:
-            _train(state, run, rate, slot, redraw)
+            if isinstance(run, RemoteRun):
+                _train_remote(state, run, rate, slot, redraw)
+            else:
+                _train(state, run, rate, slot, redraw)
     finally:
         # In the server's log: when a click (or the end) stopped the training, for whoever watches the load.
         LOG.info("training halted at step %d of %d (%s; unix time %.3f)", run.step, run.total_steps, run.status,
@@ -84,5 +89,32 @@ def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.Delta
             redraw(run)
             drawing = time.perf_counter() - began
     except Exception as error:  # any failure inside a framework ends the run, not the page
+        state.error = f"The run stopped with an error: {error}"
+    state.training = False
+
+
+def _train_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_generator.DeltaGenerator,
+                  redraw: Callable[[Run], None]) -> None:
+    """The worker trains; this loop waits for its progress in slices of at most HANDBACK seconds, with a
+    call into Streamlit after each (where a click stops this script), and redraws at the page's rate."""
+    state.error = prepare(run, slot)
+    if state.error is not None:
+        state.training = False
+        return
+    interval = 1.0 / max(1, rate)
+    drawing = 0.0
+    try:
+        run.train()
+        while state.training and not run.finished:
+            deadline = time.perf_counter() + max(interval - drawing, 0.25 * interval)
+            while True:
+                run.sync(wait=min(HANDBACK, max(deadline - time.perf_counter(), 0.0)))
+                if run.finished or time.perf_counter() >= deadline:
+                    break
+                slot.empty()
+            began = time.perf_counter()
+            redraw(run)
+            drawing = time.perf_counter() - began
+    except WorkerError as error:  # the framework failed inside the worker: the run ends, not the page
         state.error = f"The run stopped with an error: {error}"
     state.training = False

@@ -9,10 +9,10 @@ from typing import Any
 
 import streamlit as st
 
-from fitcore import Run, RunConfig
+from fitcore import RemoteRun, Run, RunConfig, WorkerPool
 from fitcore.compare import pin_labels
 
-from .limits import KNOBS, how_to_raise, max_pinned
+from .limits import KNOBS, how_to_raise, max_pinned, run_limits, worker_count
 
 MAX_PINNED = KNOBS["max_pinned"].default  # the default cap; max_pinned() reads the deployment's
 
@@ -54,6 +54,30 @@ def demo_state(page_id: str) -> DemoState:
     if key not in st.session_state:
         st.session_state[key] = DemoState()
     return st.session_state[key]
+
+
+@st.cache_resource(show_spinner=False)
+def training_pool(size: int) -> WorkerPool:
+    """The server's training processes, one pool shared by every session (it holds no session's run
+    state itself: each run lives in one worker and belongs to the session holding its handle)."""
+    return WorkerPool(size)
+
+
+# Runs of the exact engine stay in this process: a million exact steps cost under a millisecond, less
+# than sending the run to a worker and back (BENCHMARKS.md, group "workers").
+IN_PROCESS_IMPLS = ("analytic",)
+
+
+def new_run(config: RunConfig) -> Run:
+    """A run for this session: in a worker process when the deployment has any, else in this one."""
+    workers = worker_count()
+    if workers == 0 or config.impl in IN_PROCESS_IMPLS:
+        return Run(config, run_limits(config))
+    return training_pool(workers).open(config, run_limits(config))
+
+
+def is_remote(run: Run | None) -> bool:
+    return isinstance(run, RemoteRun)
 
 
 def widget_key(page_id: str, name: str) -> str:

@@ -1,0 +1,180 @@
+"""The loop inside one training worker process: it hosts runs for their whole life and time-shares them.
+
+A worker reads commands from one pipe and writes progress to another (``fitcore.workers`` holds the
+other ends). Runs that are training take turns in slices of ``SLICE_SECONDS``: with 15 runs on a
+worker each gets a fifteenth of a core, and a command (Pause, Stop) waits for at most one slice.
+A run's framework objects never leave this process; only its read-outs (``Progress``) travel.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from .engine import LogLine, Run
+
+SLICE_SECONDS = 0.02   # one run's turn before the next training run's (a command waits at most this)
+UPDATE_SECONDS = 0.05  # a training run's progress goes to its session at most this often
+LEASE_SECONDS = 5.0    # a training run whose session has not asked after it for this long pauses (page left)
+
+
+@dataclass
+class Progress:
+    """Everything a ``Run``'s read-outs show, as it changed since the last ``Progress`` of that run.
+
+    ``history_from`` and ``log_from`` say where the new entries start: 0 with a whole history means the
+    history was thinned (it keeps at most HISTORY_CAP points) and replaces the one the session holds.
+    """
+
+    step: int
+    total_steps: int
+    status: str
+    reason: str
+    message: str
+    diverged_at: int | None
+    elapsed: float
+    compile_seconds: float
+    current_params: np.ndarray
+    current_loss: float
+    prepared: bool
+    history_from: int
+    history_steps: list[int]
+    history_losses: list[float]
+    history_params: list[np.ndarray]
+    log_from: int
+    log: list[LogLine]
+
+
+@dataclass
+class _Hosted:
+    run: Run
+    training: bool = False
+    touched: float = field(default_factory=time.monotonic)
+    sent_at: float = 0.0
+    sent_history: int = 0
+    sent_last_step: int | None = None
+    sent_log: int = 0
+
+
+def _progress(hosted: _Hosted) -> Progress:
+    run, history = hosted.run, hosted.run.history
+    count = len(history.steps)
+    start = hosted.sent_history
+    if start and (count < start or history.steps[start - 1] != hosted.sent_last_step):
+        start = 0  # thinned since the last send: the whole history again
+    hosted.sent_history, hosted.sent_last_step = count, (history.steps[-1] if count else None)
+    log_from, hosted.sent_log = hosted.sent_log, len(run.log)
+    hosted.sent_at = time.monotonic()
+    return Progress(run.step, run.total_steps, run.status, run.reason, run.message, run.diverged_at, run.elapsed,
+                    run.compile_seconds, run.current_params, run.current_loss, run.prepared, start,
+                    history.steps[start:], history.losses[start:], history.params[start:], log_from,
+                    run.log[log_from:])
+
+
+class _Worker:
+    def __init__(self, commands: Connection, updates: Connection) -> None:
+        self.commands, self.updates = commands, updates
+        self.runs: dict[int, _Hosted] = {}
+        self.turn = 0
+
+    def send(self, run_id: int, token: int | None) -> None:
+        self.updates.send(("progress", run_id, token, _progress(self.runs[run_id])))
+
+    def fail(self, run_id: int, token: int | None, error: BaseException) -> None:
+        self.updates.send(("failed", run_id, token, type(error).__name__, str(error)))
+
+    def handle(self, command: tuple[Any, ...]) -> bool:
+        """Apply one command; False on "quit"."""
+        kind, run_id, token, *args = command
+        if kind == "quit":
+            return False
+        if kind == "open":
+            config, limits = args
+            try:
+                self.runs[run_id] = _Hosted(Run(config, limits))
+            except Exception as error:  # bad settings end this run, not the worker
+                self.fail(run_id, token, error)
+            return True
+        hosted = self.runs.get(run_id)
+        if hosted is None:
+            return True
+        hosted.touched = time.monotonic()
+        if kind == "close":
+            del self.runs[run_id]
+            return True
+        run = hosted.run
+        try:
+            if kind == "train":
+                hosted.training = not run.finished
+            elif kind == "pause":
+                hosted.training = False
+                run.pause()
+            elif kind == "stop":
+                hosted.training = False
+                run.stop()
+            elif kind == "extend":
+                run.extend(*args)
+            elif kind == "prepare":
+                run.prepare()
+            elif kind == "advance":
+                hosted.training = False
+                run.advance(*args)
+            elif kind == "state":
+                self.updates.send(("state", run_id, token, run.state()))
+                return True
+        except Exception as error:  # a framework's failure ends this run's command, not the worker
+            hosted.training = False
+            self.fail(run_id, token, error)
+            return True
+        if kind != "touch":
+            self.send(run_id, token)
+        return True
+
+    def train_one(self) -> None:
+        """One slice of the next training run, round robin."""
+        now = time.monotonic()
+        training = [run_id for run_id, hosted in self.runs.items() if hosted.training]
+        for run_id in training:
+            hosted = self.runs[run_id]
+            if now - hosted.touched > LEASE_SECONDS:
+                hosted.training = False
+                hosted.run.pause()
+                self.send(run_id, None)
+        training = [run_id for run_id in training if self.runs[run_id].training]
+        if not training:
+            return
+        self.turn = (self.turn + 1) % len(training)
+        run_id = training[self.turn]
+        hosted = self.runs[run_id]
+        try:
+            hosted.run.advance(max_seconds=SLICE_SECONDS)
+        except Exception as error:  # as in the page's own loop: the run stops, the worker goes on
+            hosted.training = False
+            self.fail(run_id, None, error)
+            return
+        if hosted.run.finished:
+            hosted.training = False
+        if hosted.run.finished or time.monotonic() - hosted.sent_at >= UPDATE_SECONDS:
+            self.send(run_id, None)
+
+    def serve(self) -> None:
+        while True:
+            busy = any(hosted.training for hosted in self.runs.values())
+            # Idle: block until a command (the timeout only re-checks leases); busy: take what came in.
+            while self.commands.poll(0 if busy else 1.0):
+                if not self.handle(self.commands.recv()):
+                    return
+                busy = any(hosted.training for hosted in self.runs.values())
+            self.train_one()
+
+
+def serve(commands: Connection, updates: Connection) -> None:
+    """A worker process's main function (started with the spawn method by ``fitcore.workers``)."""
+    try:
+        _Worker(commands, updates).serve()
+    except (EOFError, OSError, KeyboardInterrupt):  # the server went away: so does its worker
+        pass
+

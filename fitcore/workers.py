@@ -1,0 +1,303 @@
+"""Training outside the caller's interpreter lock: a pool of worker processes and a handle per run.
+
+Every session of one ``streamlit run`` shares one Python process; trained in its threads, all runs
+together get one core. A ``WorkerPool`` starts worker processes (the ``spawn`` method: forking a
+threaded server that may have imported a framework is unsafe) that host runs for their whole life, so
+framework tensors never travel. ``pool.open(config, limits)`` returns a ``RemoteRun``: a ``Run`` whose
+read-outs (step, status, snapshot, history, log) mirror the worker's copy and whose controls (advance,
+pause, stop, extend, prepare) are carried out there. ``train()`` lets the worker train it on its own,
+time-shared with the worker's other runs; ``sync(wait)`` brings its progress in.
+
+The transport is the standard library's: two one-way ``multiprocessing`` pipes per worker carrying
+pickled tuples, and one thread per worker here that reads updates and files them with their run.
+A worker that dies ends each of its runs with status "stopped", reason "worker_died"; the pool starts a
+fresh worker for the next run that needs one.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from typing import Any
+
+from .config import RunConfig
+from .engine import Limits, Run, Snapshot
+from .impl import FrameworkMissing, TrainState
+from .worker_process import LEASE_SECONDS, Progress, serve
+
+REPLY_SECONDS = 300.0  # the longest a command waits for its worker (importing TensorFlow and compiling)
+TOUCH_SECONDS = LEASE_SECONDS / 4
+
+
+class WorkerError(RuntimeError):
+    """A command failed inside the worker (the message is the worker's exception)."""
+
+
+def default_pool_size() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Worker:
+    """One worker process, the pipes to it, and the thread that reads its updates."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        context = multiprocessing.get_context("spawn")
+        commands_in, self._commands = context.Pipe(duplex=False)
+        self._updates, updates_out = context.Pipe(duplex=False)
+        self.process = context.Process(target=serve, args=(commands_in, updates_out), daemon=True,
+                                       name="fitcore-worker")
+        self.process.start()
+        commands_in.close()  # the worker holds these now: its death closes them, and our reader sees EOF
+        updates_out.close()
+        self.alive = True
+        self.run_ids: set[int] = set()
+        self._send_lock = threading.Lock()
+        self._pool = pool
+        threading.Thread(target=self._read, name="fitcore-worker-reader", daemon=True).start()
+
+    def send(self, message: tuple[Any, ...]) -> bool:
+        with self._send_lock:
+            if not self.alive:
+                return False
+            try:
+                self._commands.send(message)
+                return True
+            except (OSError, ValueError):  # broken pipe: the reader thread reports the death
+                return False
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self._updates.recv()
+            except (EOFError, OSError):
+                break
+            self._pool._deliver(message)
+        self.alive = False
+        self._pool._worker_died(self)
+
+    def quit(self) -> None:
+        self.send(("quit", 0, None))
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+class WorkerPool:
+    """``size`` worker processes, started when a run first needs one; a run goes to the least busy."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = max(1, size or default_pool_size())
+        self._workers: list[_Worker | None] = [None] * self.size
+        self._handles: dict[int, weakref.ref[RemoteRun]] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    def open(self, config: RunConfig, limits: Limits = Limits()) -> RemoteRun:
+        """A new run, hosted by the worker with the fewest runs."""
+        handle = RemoteRun(config, limits)
+        with self._lock:
+            slot = min(range(self.size), key=lambda i: len(self._workers[i].run_ids) if self._workers[i] else 0)
+            worker = self._workers[slot]
+            if worker is None or not worker.alive:
+                worker = self._workers[slot] = _Worker(self)
+            run_id = next(self._ids)
+            worker.run_ids.add(run_id)
+            self._handles[run_id] = weakref.ref(handle)
+        handle._attach(self, worker, run_id)
+        # A run nobody holds any more leaves its worker too (Reset, a new Run, a closed session).
+        weakref.finalize(handle, self._forget, worker, run_id)
+        worker.send(("open", run_id, None, config, limits))
+        return handle
+
+    def open_runs(self) -> int:
+        """Runs the workers host now (a run leaves when its handle is collected)."""
+        with self._lock:
+            return sum(len(w.run_ids) for w in self._workers if w is not None)
+
+    def pids(self) -> list[int]:
+        """The worker processes running now."""
+        return [w.process.pid for w in self._workers if w is not None and w.alive and w.process.pid]
+
+    def shutdown(self) -> None:
+        for worker in self._workers:
+            if worker is not None:
+                worker.quit()
+        self._workers = [None] * self.size
+
+    def _forget(self, worker: _Worker, run_id: int) -> None:
+        with self._lock:
+            self._handles.pop(run_id, None)
+            worker.run_ids.discard(run_id)
+        worker.send(("close", run_id, None))
+
+    def _handle(self, run_id: int) -> RemoteRun | None:
+        ref = self._handles.get(run_id)
+        return ref() if ref is not None else None
+
+    def _deliver(self, message: tuple[Any, ...]) -> None:
+        handle = self._handle(message[1])
+        if handle is not None:
+            handle._receive(message)
+
+    def _worker_died(self, worker: _Worker) -> None:
+        with self._lock:
+            orphans = list(worker.run_ids)
+            worker.run_ids.clear()
+        for run_id in orphans:
+            handle = self._handle(run_id)
+            if handle is not None:
+                handle._receive(("died", run_id, None))
+
+
+class RemoteRun(Run):
+    """A run hosted by a worker process. Its data, optimum and first log lines are built here as for
+    any ``Run`` (NumPy only, no framework); everything that steps happens in the worker, and the
+    read-outs are the worker's as of the last ``sync``."""
+
+    def __init__(self, config: RunConfig, limits: Limits = Limits()) -> None:
+        super().__init__(config, limits)
+        self._remote_prepared = False
+        self._inbox: deque[tuple[Any, ...]] = deque()
+        self._arrived = threading.Condition()
+        self._answered: dict[int, tuple[Any, ...]] = {}
+        self._tokens = itertools.count(1)
+        self._touched = 0.0
+        self._worker: _Worker | None = None
+        self._run_id = 0
+        self.worker_pid: int | None = None
+
+    def _attach(self, pool: WorkerPool, worker: _Worker, run_id: int) -> None:
+        self._worker, self._run_id, self.worker_pid = worker, run_id, worker.process.pid
+
+    # --- messages from the worker ---------------------------------------------------------
+    def _receive(self, message: tuple[Any, ...]) -> None:
+        with self._arrived:
+            self._inbox.append(message)
+            self._arrived.notify_all()
+
+    def _apply(self, message: tuple[Any, ...]) -> None:
+        kind, _, token, *body = message
+        if kind == "progress":
+            self._apply_progress(body[0])
+        elif kind == "died":
+            if not self.finished:
+                self.status, self.reason = "stopped", "worker_died"
+                self.message = (f"The worker process training this run ended unexpectedly (killed, or out of "
+                                f"memory) at step {self.step:,}. Run starts a new one.")
+        if token is not None:
+            self._answered[token] = message
+        elif kind == "failed":
+            self._answered[0] = message  # an error while training on its own: the next sync raises it
+
+    def _apply_progress(self, progress: Progress) -> None:
+        for name in ("step", "total_steps", "status", "reason", "message", "diverged_at", "elapsed",
+                     "compile_seconds", "current_params", "current_loss"):
+            setattr(self, name, getattr(progress, name))
+        self._remote_prepared = progress.prepared
+        history = self.history
+        if progress.history_from == 0:
+            history.steps, history.losses, history.params = [], [], []
+        history.steps.extend(progress.history_steps)
+        history.losses.extend(progress.history_losses)
+        history.params.extend(progress.history_params)
+        del self.log[progress.log_from:]
+        self.log.extend(progress.log)
+
+    def _drain(self) -> None:
+        while self._inbox:
+            self._apply(self._inbox.popleft())
+
+    def sync(self, wait: float = 0.0) -> Snapshot:
+        """Bring in the worker's progress, waiting up to ``wait`` seconds for some to arrive."""
+        with self._arrived:
+            if not self._inbox and wait > 0 and not self.finished:
+                self._arrived.wait(wait)
+            self._drain()
+            failed = self._answered.pop(0, None)
+        if failed is not None:
+            raise WorkerError(failed[4])
+        if time.monotonic() - self._touched > TOUCH_SECONDS:
+            self._command("touch")
+        return self.snapshot()
+
+    def _command(self, kind: str, *args: Any, wait: bool = False) -> tuple[Any, ...] | None:
+        token = next(self._tokens) if wait else None
+        self._touched = time.monotonic()
+        if self._worker is None or not self._worker.send((kind, self._run_id, token, *args)):
+            with self._arrived:
+                self._drain()
+            if wait:
+                raise WorkerError("The worker process for this run is gone.")
+            return None
+        if not wait:
+            return None
+        deadline = time.monotonic() + REPLY_SECONDS
+        with self._arrived:
+            while True:
+                self._drain()
+                if token in self._answered:
+                    return self._answered.pop(token)
+                if self.reason == "worker_died":
+                    raise WorkerError(self.message)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WorkerError(f"The worker process did not answer within {REPLY_SECONDS:g} s.")
+                self._arrived.wait(left)
+
+    def _call(self, kind: str, *args: Any) -> tuple[Any, ...]:
+        reply = self._command(kind, *args, wait=True)
+        assert reply is not None
+        if reply[0] == "failed":
+            name, text = reply[3], reply[4]
+            raise FrameworkMissing(text) if name == "FrameworkMissing" else WorkerError(text)
+        return reply
+
+    # --- the Run interface, carried out in the worker -------------------------------------
+    @property
+    def prepared(self) -> bool:
+        return self._remote_prepared
+
+    def prepare(self) -> Any:
+        """Import the framework and compile in the worker (this process imports nothing)."""
+        if not self._remote_prepared and not self.finished:
+            self._call("prepare")
+        return None
+
+    def train(self) -> None:
+        """Let the worker train this run on its own, in turns with its other runs, until it ends or is paused."""
+        if not self.finished:
+            self._command("train")
+
+    def advance(self, max_steps: int | None = None, max_seconds: float | None = None) -> Snapshot:
+        if not self.finished:
+            self._call("advance", max_steps, max_seconds)
+        return self.snapshot()
+
+    def pause(self) -> Snapshot:
+        """Halt the run; when this returns the worker has taken its last step."""
+        if not self.finished:
+            self._call("pause")
+        return self.snapshot()
+
+    def stop(self) -> Snapshot:
+        if not self.finished:
+            self._call("stop")
+        return self.snapshot()
+
+    def extend(self, extra_steps: int) -> None:
+        if self.reason != "worker_died":
+            self._call("extend", extra_steps)
+
+    def state(self) -> TrainState:
+        return self._call("state")[3]
+
+
+__all__ = ["RemoteRun", "WorkerError", "WorkerPool", "default_pool_size"]

@@ -1,0 +1,180 @@
+"""Training in worker processes (fitcore.workers): a run hosted by a worker reaches exactly the numbers the
+same run reaches in this process, obeys Pause, Stop and Step, time-shares a worker with other runs, and a
+worker that dies ends only its own runs, with a status that says so."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+import fitcore
+from fitcore import RemoteRun, RunConfig, WorkerPool
+
+from conftest import REPO, require
+
+LONG = RunConfig.notebook("sine-cubic", impl="numpy", steps=10_000_000, compiled=True, dtype="float32")
+SHORT = RunConfig.notebook("sine-cubic", impl="numpy", steps=3000)
+PATIENCE = 600  # syncs of up to 0.5 s each: a bound that ends a broken test instead of hanging it
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[WorkerPool]:
+    workers = WorkerPool(2)
+    yield workers
+    workers.shutdown()
+
+
+def finish(run: RemoteRun) -> RemoteRun:
+    run.train()
+    for _ in range(PATIENCE):
+        if run.sync(wait=0.5).finished:
+            return run
+    raise AssertionError(f"the run did not finish: {run.snapshot()}")
+
+
+def until(run: RemoteRun, condition: object) -> None:
+    for _ in range(PATIENCE):
+        run.sync(wait=0.5)
+        if condition(run):  # type: ignore[operator]
+            return
+    raise AssertionError(f"never reached: {run.snapshot()}")
+
+
+def assert_same_run(got: fitcore.Run, expected: fitcore.Run) -> None:
+    assert (got.status, got.reason, got.step, got.message) == (expected.status, expected.reason, expected.step,
+                                                               expected.message)
+    np.testing.assert_array_equal(got.current_params, expected.current_params)
+    assert got.current_loss == expected.current_loss
+    for mine, theirs in zip(got.history.arrays(), expected.history.arrays()):
+        np.testing.assert_array_equal(mine, theirs)
+    assert got.log_text() == expected.log_text()
+
+
+@pytest.mark.parametrize("config", [
+    SHORT,
+    RunConfig.notebook("linear-2x"),
+    RunConfig.notebook("quadratic-recovery", impl="numpy", steps=20_000, optimizer="adam", lr=0.01),
+    RunConfig.notebook("quadratic-bias", impl="torch-autograd", steps=300),
+], ids=["sine-cubic-numpy", "linear-2x", "recovery-adam", "bias-torch"])
+def test_that_a_run_trained_in_a_worker_ends_bit_for_bit_where_the_same_run_in_process_ends(
+        pool: WorkerPool, config: RunConfig) -> None:
+    require(config.impl)
+    assert_same_run(finish(pool.open(config)), fitcore.train(config))
+
+
+def test_that_pause_halts_a_run_in_its_worker_and_resume_ends_where_an_uninterrupted_run_ends(
+        pool: WorkerPool) -> None:
+    config = SHORT.replace(steps=400_000)
+    run = pool.open(config)
+    run.train()
+    until(run, lambda r: r.step > 0)
+    paused = run.pause()
+    assert paused.status == "paused" and 0 < paused.step < config.steps
+    for _ in range(3):  # the worker has taken its last step when pause() returns
+        assert run.sync(wait=0.2).step == paused.step
+    assert_same_run(finish(run), fitcore.train(config))
+
+
+def test_that_stop_ends_a_run_in_its_worker_where_it_is(pool: WorkerPool) -> None:
+    run = pool.open(LONG)
+    run.train()
+    until(run, lambda r: r.step > 0)
+    stopped = run.stop()
+    assert (stopped.status, run.reason) == ("stopped", "user")
+    assert run.message == f"Stopped by you at step {stopped.step:,}."
+    assert run.sync(wait=0.2).step == stopped.step and run.history.steps[-1] == stopped.step
+    np.testing.assert_array_equal(run.current_params, fitcore.train(LONG.replace(steps=stopped.step)).current_params)
+
+
+def test_that_step_advances_exactly_the_steps_asked_for_through_a_worker(pool: WorkerPool) -> None:
+    config = SHORT.replace(steps=30)
+    run = pool.open(config)
+    for count in (1, 10, 19):
+        run.advance(max_steps=count)
+    assert run.status == "completed" and run.step == 30
+    assert_same_run(run, fitcore.train(config))
+    run.extend(5)  # Step after the end continues the same iterates, as in-process
+    assert run.advance(max_steps=5).step == 35
+
+
+def test_that_a_killed_worker_ends_its_run_with_a_clear_status_and_every_other_run_goes_on() -> None:
+    pool = WorkerPool(2)
+    try:
+        doomed, survivor = pool.open(LONG), pool.open(SHORT)
+        assert doomed.worker_pid != survivor.worker_pid, "the second run went to the idle worker"
+        doomed.train()
+        until(doomed, lambda r: r.step > 0)
+        os.kill(doomed.worker_pid, signal.SIGKILL)
+        until(doomed, lambda r: r.finished)
+        assert (doomed.status, doomed.reason) == ("stopped", "worker_died")
+        assert f"ended unexpectedly (killed, or out of memory) at step {doomed.step:,}" in doomed.message
+        assert doomed.pause().status == "stopped", "controls on a dead run do nothing"
+        assert_same_run(finish(survivor), fitcore.train(SHORT))
+        assert_same_run(finish(pool.open(SHORT)), fitcore.train(SHORT))  # a fresh worker takes new runs
+    finally:
+        pool.shutdown()
+
+
+def test_that_several_sessions_train_at_once_each_to_its_own_numbers(pool: WorkerPool) -> None:
+    configs = [SHORT.replace(seed=seed, steps=20_000) for seed in range(5)]
+    runs = [pool.open(config) for config in configs]
+    for run in runs:
+        run.train()
+    for run, config in zip(runs, configs):
+        assert_same_run(finish(run), fitcore.train(config))
+
+
+def test_that_a_pool_of_one_worker_time_shares_its_runs() -> None:
+    pool = WorkerPool(1)
+    try:
+        runs = [pool.open(LONG.replace(seed=seed)) for seed in range(3)]
+        assert len({run.worker_pid for run in runs}) == 1
+        for run in runs:
+            run.train()
+        for run in runs:  # every run moves while none has finished: they take turns
+            until(run, lambda r: r.step > 0)
+        assert not any(run.finished for run in runs)
+        for run in runs:
+            assert run.stop().status == "stopped"
+        short = pool.open(SHORT)
+        assert_same_run(finish(short), fitcore.train(SHORT))
+    finally:
+        pool.shutdown()
+
+
+def test_that_a_worker_error_ends_the_run_and_says_why(pool: WorkerPool) -> None:
+    run = pool.open(SHORT)
+    with pytest.raises(fitcore.WorkerError, match="unsupported operand"):
+        run.advance(max_steps="ten")  # type: ignore[arg-type]
+    assert_same_run(finish(run), fitcore.train(SHORT))  # the worker and the run go on
+
+
+def test_that_the_process_holding_the_handles_never_imports_the_framework_of_a_run() -> None:
+    require("torch-autograd")
+    script = (
+        "import sys\n"
+        "from fitcore import RunConfig, WorkerPool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = WorkerPool(1)\n"
+        "    run = pool.open(RunConfig.notebook('quadratic-bias', impl='torch-autograd', steps=50))\n"
+        "    run.advance()\n"
+        "    assert run.status == 'completed', run.snapshot()\n"
+        "    assert 'torch' not in sys.modules, 'torch was imported by the session side'\n"
+        "    pool.shutdown()\n"
+        "    print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_that_a_run_nobody_holds_leaves_its_worker(pool: WorkerPool) -> None:
+    before = pool.open_runs()
+    run = pool.open(SHORT)
+    run.advance(max_steps=3)
+    assert pool.open_runs() == before + 1
+    del run  # Reset, or a new Run: the session lets go of the handle
+    assert pool.open_runs() == before
