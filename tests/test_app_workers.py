@@ -47,6 +47,13 @@ def test_that_run_trains_in_a_worker_and_the_page_shows_the_in_process_numbers()
     assert any(s.value == state.run.message for s in at.success)
 
 
+def test_that_a_run_of_a_handful_of_steps_stays_in_the_page_process() -> None:
+    at = open_page(PAGE)  # the notebook's 20 steps: cheaper than the trip to a worker
+    at.button(key=key(PAGE, "run")).click().run()
+    run = demo_state(at, PAGE).run
+    assert type(run) is fitcore.Run and run.status == "completed" and run.step == 20
+
+
 def test_that_step_and_stop_go_through_the_worker() -> None:
     at = open_page(PAGE, SHORT)
     at.button(key=key(PAGE, "step10")).click().run()
@@ -95,7 +102,7 @@ def test_that_a_killed_worker_ends_the_run_with_a_clear_status_and_the_page_goes
     assert (run.status, run.reason) == ("stopped", "worker_died")
     assert any("ended unexpectedly" in w.value for w in at.warning)
     at.button(key=key(PAGE, "reset")).click().run()
-    at.number_input(key=key(PAGE, "steps")).set_value(50).run()
+    at.number_input(key=key(PAGE, "steps")).set_value(2000).run()
     at.button(key=key(PAGE, "run")).click().run()
     assert_no_exception(at)
     fresh = demo_state(at, PAGE).run

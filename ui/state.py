@@ -63,15 +63,21 @@ def training_pool(size: int) -> WorkerPool:
     return WorkerPool(size)
 
 
-# Runs of the exact engine stay in this process: a million exact steps cost under a millisecond, less
-# than sending the run to a worker and back (BENCHMARKS.md, group "workers").
-IN_PROCESS_IMPLS = ("analytic",)
+# Runs this short stay in this process: opening a run in a worker and bringing it back costs 7–25 ms
+# more than the run itself, about what 500 NumPy or exact steps cost (BENCHMARKS.md, group "workshop").
+# Framework runs never do: this process must not import torch or TensorFlow to train.
+IN_PROCESS_IMPLS = ("numpy", "analytic")
+IN_PROCESS_STEPS = 500
+
+
+def runs_in_process(config: RunConfig) -> bool:
+    return config.impl in IN_PROCESS_IMPLS and config.steps <= IN_PROCESS_STEPS
 
 
 def new_run(config: RunConfig) -> Run:
     """A run for this session: in a worker process when the deployment has any, else in this one."""
     workers = worker_count()
-    if workers == 0 or config.impl in IN_PROCESS_IMPLS:
+    if workers == 0 or runs_in_process(config):
         return Run(config, run_limits(config))
     return training_pool(workers).open(config, run_limits(config))
 
