@@ -20,6 +20,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "startup": ("startup", "which frameworks each page imports; server-side time to first render"),
     "live": ("live_ui", "a real `streamlit run` in Chromium: chart updates, points, throughput, peak RSS"),
     "compare": ("compare", "the Compare tab's comparisons at their default sizes"),
+    "workshop": ("workshop", "simulated attendees over Streamlit's websocket: 1, 10, 30, 60 pressing Run together"),
 }
 SMOKE_RUNS = 2
 

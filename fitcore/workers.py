@@ -100,6 +100,15 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
+    def start(self) -> WorkerPool:
+        """Start every worker now (a process start and NumPy's import cost about a second on a busy machine:
+        better paid while people read the page than after they press Run)."""
+        with self._lock:
+            for slot, worker in enumerate(self._workers):
+                if worker is None or not worker.alive:
+                    self._workers[slot] = _Worker(self)
+        return self
+
     def open(self, config: RunConfig, limits: Limits = Limits()) -> RemoteRun:
         """A new run, hosted by the worker with the fewest runs."""
         handle = RemoteRun(config, limits)

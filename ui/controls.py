@@ -12,7 +12,7 @@ import streamlit as st
 
 from fitcore import RunConfig
 
-from .state import DemoState, is_remote, new_run, widget_key
+from .state import DemoState, is_remote, new_run, start_workers, widget_key
 
 
 def halt(state: DemoState) -> None:
@@ -69,6 +69,7 @@ def reset(state: DemoState) -> None:
 
 
 def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale: bool, blocked: str | None) -> None:
+    start_workers()
     run = state.run
     can_run = config is not None and blocked is None
     # Steps a Step button asked for run after this bar is drawn: the run they make is a paused one.

@@ -60,7 +60,7 @@ def demo_state(page_id: str) -> DemoState:
 def training_pool(size: int) -> WorkerPool:
     """The server's training processes, one pool shared by every session (it holds no session's run
     state itself: each run lives in one worker and belongs to the session holding its handle)."""
-    return WorkerPool(size)
+    return WorkerPool(size).start()
 
 
 # Runs this short stay in this process: opening a run in a worker and bringing it back costs 7–25 ms
@@ -80,6 +80,12 @@ def new_run(config: RunConfig) -> Run:
     if workers == 0 or runs_in_process(config):
         return Run(config, run_limits(config))
     return training_pool(workers).open(config, run_limits(config))
+
+
+def start_workers() -> None:
+    """Have the server's training processes up before anyone presses Run (a demo page calls this)."""
+    if workers := worker_count():
+        training_pool(workers)
 
 
 def is_remote(run: Run | None) -> bool:
