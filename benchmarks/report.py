@@ -139,3 +139,51 @@ def python_command(argv: Sequence[str]) -> str:
     except ValueError:
         shown = ".venv/bin/python" if ".venv" in exe.parts else "python"
     return " ".join([shown, "-m", "benchmarks", *argv])
+
+
+def _parts(text: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(lines before the summary table's rows, summary rows, section title -> its lines) of a report."""
+    lines = text.rstrip("\n").split("\n")
+    first_section = next((i for i, line in enumerate(lines) if line.startswith("## ") and line != "## Summary"),
+                         len(lines))
+    head = [line for line in lines[:first_section] if not line.startswith("| ") or line.startswith("| group |")]
+    rows = [line for line in lines[:first_section] if line.startswith("| ") and not line.startswith("| group |")]
+    sections: dict[str, list[str]] = {}
+    title = ""
+    for line in lines[first_section:]:
+        if line.startswith("## "):
+            title = line
+        sections.setdefault(title, []).append(line)
+    return [line for line in head if line != "|---|---|---|---|---|"], rows, sections
+
+
+def merge_report(existing: str, fresh: str, groups: Sequence[str]) -> str:
+    """``existing`` with the rows and sections of ``groups`` taken from ``fresh`` (a run of only those groups),
+    and a line saying when they were measured; every other group's figures stay as they were."""
+    head, rows, sections = _parts(existing)
+    fresh_head, fresh_rows, fresh_sections = _parts(fresh)
+    ours = tuple(f"| {name} |" for name in groups)
+    rows = [row for row in rows if not row.startswith(ours)]
+    by_group = {name: [row for row in fresh_rows if row.startswith(f"| {name} |")] for name in groups}
+    merged_rows = []
+    for row in rows:
+        merged_rows.append(row)
+    for name in groups:
+        merged_rows += by_group[name]
+    sections.update(fresh_sections)
+    written = next((line for line in fresh_head if line.startswith("Written by")), "")
+    load = next((line for line in fresh_head if line.startswith("- **Load average**")), "")
+    note = (f"- **{', '.join(groups)}** rewritten since: " + written.replace("Written by ", "by ", 1)
+            + " " + load.replace("- **Load average** ", "Load average ").split(". Other work")[0] + ".")
+    summary = head.index("## Summary")
+    head = [line for line in head[:summary] if not line.startswith(f"- **{', '.join(groups)}** rewritten")]
+    while head and head[-1] == "":
+        head.pop()
+    lines = head + [note, "", "## Summary", "", "| group | measurement | median [min–max] | target | verdict |",
+                    "|---|---|---|---|---|"] + merged_rows
+    for body in sections.values():
+        lines += [""] + [line for line in body]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.rstrip() + "\n"

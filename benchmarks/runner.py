@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .report import REPO, describe_machine, load_average, markdown, python_command, terminal_table
+from .report import REPO, describe_machine, load_average, markdown, merge_report, python_command, terminal_table
 from .stats import MIN_RUNS, Section
 
 # name -> (module, what it measures); each module has run_group(runs, smoke) -> Section
@@ -68,6 +68,8 @@ def main(argv: Sequence[str]) -> int:
     output = args.output or (None if args.smoke else REPO / "BENCHMARKS.md")
     if output is not None:
         text = markdown(sections, machine, python_command(argv), runs, time.perf_counter() - started)
+        if args.only and not args.smoke and output.exists():  # one group rerun: the others' figures stay
+            text = merge_report(output.read_text(), text, names)
         output.write_text(text)
         print(f"\nwrote {output}")
     return 0

@@ -56,3 +56,23 @@ def test_that_a_figure_reads_median_then_min_to_max() -> None:
     section = Section("x", "X")
     row = section.add("a", stat([1.0, 2.0, 3.0]), "≤ 2", True)
     assert (row.value, row.verdict) == ("2 [1–3]", "met")
+
+
+def test_that_rerunning_one_group_keeps_every_other_groups_figures_and_replaces_its_own() -> None:
+    from benchmarks.report import merge_report
+
+    def report(rows: list[str], sections: dict[str, str]) -> str:
+        body = "".join(f"\n## {title}\n\n{text}\n" for title, text in sections.items())
+        return ("# Benchmarks\n\nWritten by `x` on 2026-01-01 00:00 UTC (revision a), in 1 s.\n\n"
+                "- **Load average** (1, 5, 15 min) before: 1.00, 1.00, 1.00. Other work shares these cores.\n\n"
+                "## Summary\n\n| group | measurement | median [min–max] | target | verdict |\n|---|---|---|---|---|\n"
+                + "\n".join(rows) + "\n" + body)
+
+    old = report(["| engine | e | 1 |  |  |", "| workshop | w | 1 |  |  |"], {"Engine": "old engine", "Workshop": "old"})
+    new = report(["| workshop | w | 2 |  |  |"], {"Workshop": "new"})
+    merged = merge_report(old, new, ["workshop"])
+    assert "| engine | e | 1 |  |  |" in merged and "old engine" in merged
+    assert "| workshop | w | 2 |  |  |" in merged and "| workshop | w | 1 |" not in merged
+    assert "\nnew\n" in merged and "\nold\n" not in merged
+    assert "**workshop** rewritten since" in merged
+    assert merge_report(merged, new, ["workshop"]) == merged
