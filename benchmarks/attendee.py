@@ -127,9 +127,11 @@ def button_id(attendee: Attendee, key: str) -> str | None:
 
 
 async def attend(attendee: Attendee, host: str, port: int, source: str, page: str, query: dict[str, str],
-                 open_at: float, press_at: float, leave_at: float, press_key: str) -> Attendee:
-    """Open ``page`` at ``open_at``, press the button whose key ends with ``press_key`` at ``press_at`` (all
-    monotonic times), read until ``leave_at``, then close the connection."""
+                 open_at: float, press_at: float, leave_at: float, press_key: str,
+                 leave_after_progress: int | None = None) -> Attendee:
+    """Open ``page`` at ``open_at``, press the button whose key is ``press_key`` at ``press_at`` (all
+    monotonic times), read until ``leave_at`` (or once ``leave_after_progress`` progress texts came after
+    the press), then close the connection."""
     await asyncio.sleep(max(0.0, open_at - time.monotonic()))
     attendee.opened_at = time.monotonic()
     query_string = urllib.parse.urlencode(query)
@@ -154,6 +156,8 @@ async def attend(attendee: Attendee, host: str, port: int, source: str, page: st
                     continue
                 if isinstance(raw, bytes):
                     _read(attendee, raw)
+                if leave_after_progress is not None and len(attendee.steps) >= leave_after_progress:
+                    break
             if attendee.pressed_at is None:
                 attendee.error = "the page never drew its Run button"
     except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as error:

@@ -13,6 +13,8 @@ browsers run on their own machines).
   the engine's own rate for these settings in one process (measured here just before, alone).
 - Server CPU and memory: every process of the server's process group (the Streamlit process and its
   training workers), from /proc: CPU cores used over the steady window, peak resident memory.
+- Through nginx: 10 attendees against two replicas behind deploy/replicas.py's nginx (sticky by client
+  address); how many sessions each replica served, from nginx's access log.
 - The trip to a worker: a short run opened, trained and read back through a worker process against the
   same run in this process; runs cheaper than the trip stay in the page's process (ui/state.py).
 """
@@ -49,25 +51,28 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def source_address(number: int) -> str:
     """Attendee ``number``'s own loopback address: a load balancer hashing on addresses tells them apart."""
-    return f"127.0.{2 + number // 250}.{2 + number % 250}"
+    return f"127.0.{number // 250}.{2 + number % 250}"
 
 
-async def _room(port: int, count: int, spread: float, settle: float, window: float,
-                host: str = "127.0.0.1") -> tuple[list[Attendee], float, float]:
+async def _room(port: int, count: int, spread: float, settle: float, window: float, host: str = "127.0.0.1",
+                leave_after_progress: int | None = None) -> tuple[list[Attendee], float, float]:
     start = time.monotonic() + 0.5
     press = start + spread + settle
     leave = press + window
     attendees = [Attendee(i) for i in range(count)]
     await asyncio.gather(*(
         attend(a, host, port, source_address(a.number), PAGE, QUERY | {"seed": str(a.number)},
-               start + spread * a.number / max(count - 1, 1), press, leave, f"{PAGE}:run") for a in attendees))
+               start + spread * a.number / max(count - 1, 1), press, leave, f"{PAGE}:run", leave_after_progress)
+        for a in attendees))
     return attendees, press, leave
 
 
-def simulate(port: int, count: int, spread: float, settle: float, window: float,
-             host: str = "127.0.0.1") -> tuple[list[Attendee], float, float]:
-    """``count`` attendees against the server at ``host:port``; returns them with the press and leave times."""
-    return asyncio.run(_room(port, count, spread, settle, window, host))
+def simulate(port: int, count: int, spread: float, settle: float, window: float, host: str = "127.0.0.1",
+             leave_after_progress: int | None = None) -> tuple[list[Attendee], float, float]:
+    """``count`` attendees against the server at ``host:port``; returns them with the press and leave times.
+    With ``leave_after_progress`` each leaves as soon as that many progress texts came (a check, not a
+    measurement: ``window`` is then only the bound)."""
+    return asyncio.run(_room(port, count, spread, settle, window, host, leave_after_progress))
 
 
 def broken(attendees: Sequence[Attendee]) -> list[str]:
@@ -133,6 +138,28 @@ def _level(section: Section, count: int, spread: float, settle: float, window: f
                 "; ".join(failed[:5]))
 
 
+def _replicas(section: Section, count: int, window: float) -> None:
+    """The same room through nginx in front of two replicas (deploy/replicas.py)."""
+    from deploy.replicas import Replicas, nginx_binary
+
+    if nginx_binary() is None:
+        section.add("through nginx and 2 replicas", "skipped: nginx is not installed (apt-get install -y nginx)")
+        return
+    with Replicas(2, env={"FITCORE_MAX_SECONDS": "900"}) as replicas:
+        attendees, press, leave = simulate(replicas.port, count, 5.0, 4.0, window)
+        time.sleep(1.0)  # nginx logs each websocket as it closes
+        served: dict[str, int] = {}
+        for _, replica in replicas.sessions():
+            served[replica] = served.get(replica, 0) + 1
+    started = [a.steps[0][0] for a in attendees if a.steps]
+    steady = (max(started, default=press) + 2.0, leave - 0.25)
+    total = sum(r for r in (a.steps_per_second(*steady) for a in attendees) if r is not None)
+    failed = broken(attendees)
+    section.add(f"{count} attendees through nginx and 2 replicas: sessions per replica, steps/s together",
+                f"{sorted(served.values())}, {total:,.0f}", "every replica serves; none broken",
+                len(served) == 2 and not failed, "; ".join(failed[:5]))
+
+
 def _trip(section: Section, runs: int) -> None:
     """A short run in this process against the same run opened, trained and read back through a worker."""
     pool = WorkerPool(1)
@@ -169,6 +196,8 @@ def run_group(runs: int, smoke: bool) -> Section:
         spread = 0.5 if smoke else (0.0 if count == 1 else 30.0)
         _level(section, count, spread, settle=4.0, window=8.0 if smoke else 20.0, single_rate=single_rate,
                warmup=1.0 if smoke else 3.0)
+    if not smoke:
+        _replicas(section, 10, 20.0)
     load: Any = os.getloadavg()
     section.notes.append(f"Load average when the group ended: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} "
                          "(other work on the machine takes its share of the cores from the server).")
