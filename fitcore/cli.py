@@ -18,6 +18,7 @@ import numpy as np
 from . import impl as implementations  # looked up at call time, so a missing framework can be faked
 from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .csvfile import check_size, read_csv
+from .device import DEVICE_LABELS, DEVICES, device_status
 from .custom import (CUSTOM_ID, MAX_DEGREE, MIN_DEGREE, CustomSource, DataSourceError, csv_source,
                      custom_problem, function_source)
 from .engine import Run, train
@@ -117,6 +118,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reduction", choices=REDUCTIONS, help="mean or sum of the squared errors")
     parser.add_argument("--dtype", choices=DTYPES)
     parser.add_argument("--compile", action="store_true", help="the implementation's compiled path")
+    parser.add_argument("--device", choices=DEVICES, metavar="NAME",
+                        help="where a PyTorch implementation computes: cpu (default), cuda, mps, or auto "
+                             "(the notebooks' line: an accelerator if there is one)")
     parser.add_argument("--points", type=_whole, metavar="N", help="number of data points")
     parser.add_argument("--noise", type=_number, metavar="F", help="noise standard deviation")
     parser.add_argument("--schedule", choices=SCHEDULES, metavar="KIND", help=", ".join(SCHEDULES))
@@ -152,7 +156,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"{problem.id} has no notebook variant {args.variant!r}; choose one of: "
                          f"{', '.join(variants)}")
     given = {name: getattr(args, name) for name in
-             ("impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype", "points", "noise")}
+             ("impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype", "points", "noise", "device")}
     overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     if args.compile:
         overrides["compiled"] = True
@@ -298,6 +302,11 @@ def listing_lines() -> list[str]:
         if state == "installed" and implementations.compiled_unavailable(impl.id) is not None:
             state += "; no --compile here: no working C++ compiler for torch.compile"
         lines.append(f"  {impl.id:<16}{impl.label}  [{state}]")
+    lines += ["", "Devices (--device; PyTorch implementations only)"]
+    for device in DEVICES:
+        status = device_status(device) if device not in ("auto",) else None
+        state = "" if status is None else "  [available]" if status.available else f"  [not here: {status.reason}]"
+        lines.append(f"  {device:<16}{DEVICE_LABELS[device]}{state}")
     lines += ["", "Optimizers (--optimizer)"]
     lines += [f"  {name:<16}{OPTIMIZER_LABELS[name]}" for name in OPTIMIZERS]
     options = {"constant": "", "step": "  --gamma F --step-size N", "exponential": "  --gamma F",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .custom import CUSTOM_ID, CustomSource, DataSourceError, check_run_data, custom_problem
+from .device import DEVICES, device_problem, memory_problem, resolve_device
 from .errors import ConfigError
 from .impl import IMPLEMENTATIONS
 from .optim import OPTIMIZERS, Schedule
@@ -16,6 +17,9 @@ MAX_STEPS = 10_000_000
 MAX_LR = 1e6
 MAX_NOISE = 1e3
 MAX_SEED = 2**32 - 1
+# Points on an accelerator: sine-cubic and a typed function ("Your own data") may go this far when a
+# PyTorch run computes on a GPU (the H200 table in fitcore.sweep: 20M points, ~1 ms per step).
+ACCELERATED_MAX_POINTS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class RunConfig:
     schedule: Schedule = field(default_factory=Schedule)
     stop: StopConditions = field(default_factory=StopConditions)
     custom: CustomSource | None = None  # the data source of a "custom" run; None for the demos
+    device: str = "cpu"  # PyTorch only: cpu, cuda, mps, or auto (the notebooks' accelerator line)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -95,6 +100,24 @@ def _problem(problem_id: str, custom: CustomSource | None) -> Problem:
         raise ConfigError(str(error)) from None
 
 
+def accelerates(config: RunConfig, problem: Problem) -> bool:
+    """Whether this run's data may grow to ``ACCELERATED_MAX_POINTS`` on an accelerator: sine-cubic and a
+    typed function (a file fixes its rows; the other demos are about their few points)."""
+    if config.custom is not None:
+        return config.custom.kind == "function"
+    return problem.id == "sine-cubic"
+
+
+def points_range(config: RunConfig, problem: Problem | None = None) -> tuple[int, int]:
+    """The points this run may have: the problem's range, raised on an accelerator where that pays."""
+    problem = problem or problem_of(config)
+    low, high = problem.points_range
+    if accelerates(config, problem) and config.device != "cpu" \
+            and IMPLEMENTATIONS[config.impl].framework == "torch" and resolve_device(config.device) != "cpu":
+        high = max(high, ACCELERATED_MAX_POINTS)
+    return low, high
+
+
 def _check_choice(name: str, value: Any, choices: Any) -> None:
     if value not in choices:
         raise ConfigError(f"{name} {value!r} is not one of: {', '.join(map(str, choices))}")
@@ -110,17 +133,28 @@ def validate(config: RunConfig) -> None:
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)
     _check_choice("reduction", config.reduction, REDUCTIONS)
     _check_choice("dtype", config.dtype, DTYPES)
+    _check_choice("device", config.device, DEVICES)
     if isinstance(config.lr, bool) or not isinstance(config.lr, (int, float)) or not math.isfinite(config.lr) \
             or not 0 < config.lr <= MAX_LR:
         raise ConfigError(f"learning rate must be a number in (0, {MAX_LR:g}], got {config.lr!r}")
     if not isinstance(config.steps, int) or not 1 <= config.steps <= MAX_STEPS:
         raise ConfigError(f"steps must be a whole number from 1 to {MAX_STEPS:,}, got {config.steps!r}")
-    low, high = problem.points_range
+    device_error = device_problem(IMPLEMENTATIONS[config.impl].framework, config.device)
+    if device_error is not None:
+        raise ConfigError(device_error)
+    low, high = points_range(config, problem)
     if config.custom is not None and config.custom.kind == "csv" and config.points != low:
         raise ConfigError(f"the file has {low:,} rows, so points must be {low:,}, got {config.points!r}")
     if not isinstance(config.points, int) or not low <= config.points <= high:
-        raise ConfigError(f"points for {problem.id} must be a whole number from {low} to {high:,}, "
+        more = "" if high >= ACCELERATED_MAX_POINTS or not accelerates(config, problem) else \
+            f" ({ACCELERATED_MAX_POINTS:,} with a PyTorch implementation on a GPU)"
+        raise ConfigError(f"points for {problem.id} must be a whole number from {low} to {high:,}{more}, "
                           f"got {config.points!r}")
+    memory_error = memory_problem(config.points, problem.n_params, config.dtype,
+                                  resolve_device(config.device) if config.device != "cpu" else "cpu",
+                                  IMPLEMENTATIONS[config.impl].framework)
+    if memory_error is not None:
+        raise ConfigError(memory_error)
     if not isinstance(config.noise, (int, float)) or not math.isfinite(config.noise) \
             or not 0 <= config.noise <= MAX_NOISE:
         raise ConfigError(f"noise must be a number from 0 to {MAX_NOISE:g}, got {config.noise!r}")

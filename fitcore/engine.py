@@ -16,6 +16,7 @@ import numpy as np
 
 from .analytic import QuadraticLoss, quadratic_loss
 from .config import RunConfig, problem_of
+from .device import resolve_device
 from .impl import CompileFailed, StepSettings, Stepper, TrainState, make_stepper
 from .problems import Dataset, Problem, make_dataset
 
@@ -170,7 +171,7 @@ class Run:
         if self._stepper is None:
             c = self.config
             settings = StepSettings(optimizer=c.optimizer, lr=c.lr, reduction=c.reduction, schedule=c.schedule,
-                                    total_steps=c.steps, compiled=c.compiled)
+                                    total_steps=c.steps, compiled=c.compiled, device=resolve_device(c.device))
             stepper = make_stepper(c.impl, self.data, settings)
             started = time.perf_counter()
             stepper.warmup()
@@ -398,6 +399,7 @@ class Run:
         return {
             "problem": c.problem, "impl": c.impl, "optimizer": c.optimizer, "lr": c.lr, "steps": c.steps,
             "seed": c.seed, "reduction": c.reduction, "dtype": c.dtype, "compiled": c.compiled,
+            "device": c.device, "ran_on": resolve_device(c.device),
             "schedule": c.schedule.kind, "param_names": list(self.problem.param_names),
             "data": {"x": self.data.x.astype(float).tolist(), "y": self.data.y.astype(float).tolist()},
             "init": self.data.init.astype(float).tolist(),

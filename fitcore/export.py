@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .config import RunConfig
+from .device import NOTEBOOK_LINE
 from .custom import CUSTOM_ID, EMBED_LIMIT, parse_function, script_problem, standardisation
 from .engine import Run
 from .impl import IMPLEMENTATIONS
@@ -56,6 +57,8 @@ def cli_arguments(config: RunConfig) -> list[str]:
         args += ["--points", str(c.points), "--noise", _number(c.noise)]
     if c.compiled:
         args.append("--compile")
+    if c.device != "cpu":
+        args += ["--device", c.device]
     s = c.schedule
     if s.kind != "constant":
         args += ["--schedule", s.kind]
@@ -881,11 +884,23 @@ def _analytic_style(spec: _Spec) -> _Style:
 
 # --- PyTorch ---------------------------------------------------------------------------------------
 
-def _torch_tensors(spec: _Spec) -> str:
-    """The data as tensors: NumPy's arrays carry over value for value."""
+def _device_line(spec: _Spec) -> str:
+    """Where the script computes: the notebooks' accelerator line for ``auto``, else the device named."""
+    if spec.config.device == "auto":
+        return NOTEBOOK_LINE + "  # seeds 003/004"
+    return f'device = "{spec.config.device}"'
+
+
+def _torch_tensors(spec: _Spec, with_device: bool = True) -> str:
+    """The data as tensors on the device: NumPy's arrays carry over value for value."""
+    device = _device_line(spec) + "\n" if with_device else ""
     if spec.torch_data:
-        return ""
-    return "x, y, theta0 = torch.tensor(x), torch.tensor(y), torch.tensor(theta0)  # the same values, as tensors"
+        return device + "x, y, theta0 = x.to(device), y.to(device), theta0.to(device)"
+    return device + _code("""
+        x = torch.tensor(x, device=device)  # the same values, as tensors on the device
+        y = torch.tensor(y, device=device)
+        theta0 = torch.tensor(theta0, device=device)
+        """)
 
 
 def _torch_forward(spec: _Spec) -> str:
@@ -916,7 +931,7 @@ def _torch_manual_style(spec: _Spec) -> _Style:
         """, tensors=_torch_tensors(spec), slots=_slot_zeros(spec, "torch.zeros_like"))
     update = _manual_gradient(spec, "SCALE") + _update(spec, sqrt="torch.sqrt")
     loop = _eager_loop(spec, forward=_torch_forward(spec), update=update,
-                       parameters="theta.double().numpy().copy()")
+                       parameters="theta.double().cpu().numpy().copy()")
     return _Style(("import torch",), model, loop)
 
 
@@ -935,7 +950,7 @@ def _torch_autograd_style(spec: _Spec) -> _Style:
         theta.grad = None
         """, update=_indent(_update(spec, sqrt="torch.sqrt", in_place=True), 4))
     loop = _eager_loop(spec, forward=_torch_forward(spec), update=update,
-                       parameters="theta.detach().double().numpy().copy()")
+                       parameters="theta.detach().double().cpu().numpy().copy()")
     return _Style(("import torch",), model, loop)
 
 
@@ -992,22 +1007,24 @@ def _nn_linear_model(spec: _Spec, weights: list[int], bias: int | None, loss_fn:
     # Stacked as rows and transposed: the column-major layout of fitcore's Φ[:, weights], so that
     # nn.Linear's matrix product adds in the same order. NumPy builds them, as fitcore builds Φ.
     if spec.torch_data:
-        inputs = f"torch.stack([{_features(spec, codes, 'torch')}]).T"
+        inputs = f"torch.stack([{_features(spec, codes, 'torch')}]).T.to(device)"
     else:
-        inputs = f"torch.tensor(np.stack([{_features(spec, codes)}]).T)"
+        inputs = f"torch.tensor(np.stack([{_features(spec, codes)}]).T, device=device)"
     bias_copy = f"\n    linear.bias.copy_(theta0[[{bias}]])" if bias is not None else ""
     return _code("""
         # --- model: nn.Linear over the features, nn.MSELoss and torch.optim
+        {device}
         inputs = {inputs}  # the layer's inputs, one column per weight
         {tensors}
         linear = torch.nn.Linear({n_in}, 1{bias_arg})
-        model = torch.nn.Sequential(linear, torch.nn.Flatten(0, 1)).to(torch.{dtype})
+        model = torch.nn.Sequential(linear, torch.nn.Flatten(0, 1)).to(device, torch.{dtype})
         with torch.no_grad():  # start from θ₀ rather than the layer's random initialisation
             linear.weight.copy_(theta0[{weights}].reshape(1, -1)){bias_copy}
         {loss_fn}
         optimizer = {optimizer}
         {scheduler}
-        """, inputs=inputs, tensors=_torch_tensors(spec), n_in=len(weights),
+        """, inputs=inputs, device=_device_line(spec), tensors=_torch_tensors(spec, with_device=False),
+                 n_in=len(weights),
                  bias_arg="" if bias is not None else ", bias=False", dtype=c.dtype, weights=weights,
                  bias_copy=bias_copy, loss_fn=loss_fn,
                  optimizer=_torch_optimizer(c.optimizer).format(params="model.parameters()"),
@@ -1051,14 +1068,14 @@ def _torch_compiled_style(spec: _Spec) -> _Style:
         UNROLL = {unroll}
         {tensors}
         theta = theta0.clone()
-        scale = torch.tensor(SCALE, dtype=theta.dtype)
+        scale = torch.tensor(SCALE, dtype=theta.dtype, device=device)
         {slots}
 
 
         {gradient}
 
 
-        @torch.compile(fullgraph=True, dynamic=False)
+        @torch.compile(fullgraph=True, dynamic=False{mode})
         def train_chunk(theta, {state}x, y, scale, lrs{t0}, count):
             """UNROLL updates; returns θ, the optimizer's state, the losses and θ after each step."""
             losses, trail = [], [theta]
@@ -1067,14 +1084,20 @@ def _torch_compiled_style(spec: _Spec) -> _Style:
             return theta, {state}torch.stack(losses), torch.stack(trail)
         ''', unroll=TORCH_UNROLL, how=_compiled_how(kind), tensors=_torch_tensors(spec),
                   slots=_slot_zeros(spec, "torch.zeros_like"), gradient=_compiled_gradient(spec, kind),
-                  state=state, t0=t0, step=_indent(step_lines, 8))
-    arguments = ["theta", *names, "x", "y", "scale", "torch.tensor(lrs, dtype=theta.dtype)",
-                 *(["torch.tensor(float(step), dtype=theta.dtype)"] if adam else []), "torch.tensor(count)"]
+                  state=state, t0=t0, step=_indent(step_lines, 8),
+                  mode="" if c.device == "cpu" else ', mode="reduce-overhead" if device == "cuda" else "default"')
+    arguments = ["theta", *names, "x", "y", "scale", "torch.tensor(lrs, dtype=theta.dtype, device=device)",
+                 *(["torch.tensor(float(step), dtype=theta.dtype, device=device)"] if adam else []),
+                 "torch.tensor(count, device=device)"]
     call = _wrap(f"theta, {state}losses, trail = train_chunk(", arguments) \
-        + "\nlosses, trail = losses.double().numpy(), trail.double().numpy()"
+        + "\nlosses, trail = losses.double().cpu().numpy(), trail.double().cpu().numpy()"
+    if c.device != "cpu":  # a CUDA graph's outputs live in memory its next replay reuses: keep copies
+        copies = ", ".join(f"{n}.clone()" for n in ("theta", *names))
+        call = ("if device == \"cuda\":\n    torch.compiler.cudagraph_mark_step_begin()\n" + call
+                + f"\nif device == \"cuda\":\n    {', '.join(('theta', *names))} = {copies}")
     imports = ("import torch",) + (("import torch.nn.functional as F",) if kind == "nn" else ()) \
         + (("from torch.func import grad_and_value",) if kind != "manual" else ())
-    loop = _chunked_loop(spec, chunk="UNROLL", call=call, parameters="theta.double().numpy().copy()",
+    loop = _chunked_loop(spec, chunk="UNROLL", call=call, parameters="theta.double().cpu().numpy().copy()",
                          final_forward="loss = gradient(theta, x, y, scale)[1]")
     return _Style(imports, model, loop)
 

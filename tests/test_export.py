@@ -86,7 +86,8 @@ def _case(demo: str, variant: str | None = None, notebook_log: bool = False, end
           **overrides: object) -> Case:
     config = RunConfig.notebook(demo, variant, **overrides)
     c = config
-    parts = [c.problem, c.variant, c.impl + ("+compiled" if c.compiled else ""), c.optimizer, f"lr{c.lr:g}",
+    parts = [c.problem, c.variant, c.impl + ("+compiled" if c.compiled else "")
+             + (f"@{c.device}" if c.device != "cpu" else ""), c.optimizer, f"lr{c.lr:g}",
              f"{c.steps}steps", c.reduction, c.dtype, c.schedule.kind, f"seed{c.seed}", f"{c.points}points",
              f"noise{c.noise:g}"]
     if c.stop.loss_below is not None:
@@ -144,6 +145,13 @@ def _cases() -> list[Case]:
               _case("quadratic-recovery", impl="torch-nn", compiled=True, optimizer="momentum", lr=2e-6,
                     steps=30),
               _case("linear-2x", impl="torch-manual", compiled=True, optimizer="sgd", steps=30, dtype="float64")]
+    # the notebooks' accelerator line (device auto): the CPU here, the same numbers wherever it picks the CPU
+    cases += [_case("sine-cubic", impl=impl, device="auto", steps=40, dtype="float32")
+              for impl in ("torch-manual", "torch-autograd", "torch-nn")]
+    cases += [_case("quadratic-recovery", impl="torch-nn", device="auto", steps=30),
+              _case("quadratic-bias", "pytorch", device="auto", steps=30),
+              _case("sine-cubic", impl="torch-manual", compiled=True, device="auto", optimizer="adam", lr=1e-3,
+                    steps=30, dtype="float32")]
     # stop conditions, and a run that diverges (within the engine's first 8-step chunk)
     below, plateau = StopConditions(loss_below=1e-3), StopConditions(plateau_tol=0.05, plateau_window=10)
     for impl, compiled in [("numpy", False), ("numpy", True), ("analytic", False), ("torch-manual", False),
@@ -394,3 +402,21 @@ def test_that_a_numpy_script_writes_out_fitcores_replay_of_the_torch_draws() -> 
     sample = fitcore.get_problem("quadratic-recovery").sample(3, 37, 3.0)
     assert _literal(script, "Z") == sample.z.tolist()
     assert _literal(script, "THETA0") == sample.init.tolist()
+
+
+def test_that_an_auto_device_export_uses_the_notebooks_accelerator_line() -> None:
+    from fitcore.device import NOTEBOOK_LINE
+    for impl, compiled in [("torch-manual", False), ("torch-autograd", False), ("torch-nn", False),
+                           ("torch-autograd", True)]:
+        script = export_script(RunConfig.notebook("sine-cubic", impl=impl, compiled=compiled, device="auto"))
+        assert NOTEBOOK_LINE in script.splitlines()[[i for i, line in enumerate(script.splitlines())
+                                                     if line.startswith("device = ")][0]]
+        assert "--device auto" in script  # the header's command rebuilds the same settings
+        assert ".numpy()" not in script.replace(".cpu().numpy()", "")  # every read-back leaves the device
+    compiled = export_script(RunConfig.notebook("sine-cubic", impl="torch-nn", compiled=True, device="auto"))
+    assert 'mode="reduce-overhead" if device == "cuda"' in compiled and "cudagraph_mark_step_begin" in compiled
+
+
+def test_that_a_cpu_export_names_the_cpu_and_no_accelerator() -> None:
+    script = export_script(RunConfig.notebook("sine-cubic", impl="torch-autograd"))
+    assert 'device = "cpu"' in script and "torch.accelerator" not in script and "--device" not in script

@@ -25,6 +25,7 @@ class StepSettings:
     schedule: Schedule = field(default_factory=Schedule)
     total_steps: int = 1
     compiled: bool = False
+    device: str = "cpu"  # where a PyTorch run computes (resolved: never "auto"); others ignore it
 
 
 @dataclass

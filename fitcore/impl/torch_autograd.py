@@ -21,7 +21,7 @@ class TorchAutogradStepper(TorchLoopStepper):
             # is what the notebooks' in-place `params -= lr * grad; grad = None` leaves, one copy fewer.
             self.params, self.slots = update(self.settings.optimizer, params, params.grad, self.slots, lr, t,
                                              torch.sqrt)
-        return loss.item()  # a float: step tensors kept alive to the chunk's end cost the allocator more
+        return self._loss_value(loss)
 
 
 def make_stepper(data: Dataset, settings: StepSettings) -> Stepper:

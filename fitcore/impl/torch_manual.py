@@ -26,7 +26,7 @@ class TorchManualStepper(TorchLoopStepper):
         grad_y_pred = (2.0 * self.scale) * residual  # ∂loss/∂ŷ for s·Σ(ŷ − y)²
         grad = torch.stack([(grad_y_pred * column).sum() for column in self.columns])  # chain rule: × φᵢ(x)
         self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, torch.sqrt)
-        return loss.item()  # a float: step tensors kept alive to the chunk's end cost the allocator more
+        return self._loss_value(loss)
 
 
 def make_stepper(data: Dataset, settings: StepSettings) -> Stepper:

@@ -14,7 +14,7 @@ import torch
 from ..optim import ADAM_BETAS, EPS, MOMENTUM, RMS_ALPHA
 from ..problems import Dataset
 from .base import LoopStepper, StepSettings, Stepper, TrainState
-from .torch_common import TORCH_DTYPES, as_tensor
+from .torch_common import TORCH_DTYPES, as_tensor, stacked_to_numpy, to_numpy
 
 # torch.optim's state names for fitcore's slots
 TORCH_SLOT_NAMES = {"velocity": "momentum_buffer", "square_avg": "square_avg",
@@ -47,21 +47,23 @@ class TorchNNStepper(LoopStepper):
     def __init__(self, data: Dataset, settings: StepSettings) -> None:
         super().__init__(data, settings)
         self.dtype = TORCH_DTYPES[str(data.dtype)]
+        self.device = settings.device
         features = self.problem.features
         self.bias_index = next((i for i, f in enumerate(features) if f.is_constant), None)
         self.weight_index = [i for i, f in enumerate(features) if not f.is_constant]
-        self.inputs = as_tensor(data.features[:, self.weight_index], self.dtype)  # (x, x², x³) as in seed 003
+        self.inputs = as_tensor(data.features[:, self.weight_index], self.dtype, self.device)  # (x, x², x³) as in seed 003
         # Only a model with an offset term (x² + bias) adds it: adding zeros would cost an operation
         # forward and one backward on every step for nothing.
-        self.offset = as_tensor(data.offset, self.dtype) if self.problem.offset is not None else None
-        self.y = as_tensor(data.y, self.dtype)
+        self.offset = as_tensor(data.offset, self.dtype, self.device) if self.problem.offset is not None else None
+        self.y = as_tensor(data.y, self.dtype, self.device)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
-            linear = torch.nn.Linear(len(self.weight_index), 1, bias=self.bias_index is not None, dtype=self.dtype)
+            linear = torch.nn.Linear(len(self.weight_index), 1, bias=self.bias_index is not None, dtype=self.dtype,
+                                     device=self.device)
         # The layer's weight and bias are views of one flat vector that torch.optim updates in place:
         # a recorded step is then one read of it, not a concatenation (a short run records most steps).
         width = len(self.weight_index)
-        self.flat = torch.zeros(width + (self.bias_index is not None), dtype=self.dtype)
+        self.flat = torch.zeros(width + (self.bias_index is not None), dtype=self.dtype, device=self.device)
         linear.weight = torch.nn.Parameter(self.flat[:width].view(1, width))
         if self.bias_index is not None:
             linear.bias = torch.nn.Parameter(self.flat[width:])
@@ -75,14 +77,14 @@ class TorchNNStepper(LoopStepper):
 
     def _split(self, values: np.ndarray) -> list[torch.Tensor]:
         """θ (or a slot shaped like θ) as tensors shaped like the layer's weight and bias."""
-        parts = [as_tensor(values[self.weight_index], self.dtype).reshape(1, -1)]
+        parts = [as_tensor(values[self.weight_index], self.dtype, self.device).reshape(1, -1)]
         if self.bias_index is not None:
-            parts.append(as_tensor(values[[self.bias_index]], self.dtype))
+            parts.append(as_tensor(values[[self.bias_index]], self.dtype, self.device))
         return parts
 
     def _join(self, parts: list[torch.Tensor]) -> np.ndarray:
         values = np.empty(self.problem.n_params)
-        values[self.weight_index] = parts[0].detach().to(torch.float64).reshape(-1).numpy()
+        values[self.weight_index] = to_numpy(parts[0]).reshape(-1)
         if self.bias_index is not None:
             values[self.bias_index] = float(parts[1].detach().reshape(-1)[0])
         return values
@@ -98,9 +100,13 @@ class TorchNNStepper(LoopStepper):
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        # A float, not a detached tensor: keeping a step's tensor alive until the chunk ends costs the
-        # allocator more than reading the scalar (on the CPU nothing waits for it).
-        return loss.item()
+        # On the CPU a float, not a detached tensor: keeping a step's tensor alive until the chunk ends
+        # costs the allocator more than reading the scalar (nothing waits for it there). On a device the
+        # tensor: .item() would wait for the device every step.
+        return loss.item() if self.device == "cpu" else loss.detach()
+
+    def _losses_to_numpy(self, losses: list[Any]) -> np.ndarray:
+        return stacked_to_numpy(losses)
 
     def _params(self) -> np.ndarray:
         return self._join(self._parameters())
@@ -108,10 +114,11 @@ class TorchNNStepper(LoopStepper):
     def _snapshot(self) -> list[float]:
         # Python floats: a short run records most steps, and thousands of small tensors kept alive to
         # the chunk's end cost the allocator more than reading four numbers out.
-        return self.flat.tolist()  # weight columns, then the bias
+        # weight columns, then the bias; on a device a copy that stays there until the chunk ends
+        return self.flat.tolist() if self.device == "cpu" else self.flat.detach().clone()
 
     def _snapshots_to_numpy(self, snapshots: list[Any]) -> np.ndarray:
-        layer_order = np.array(snapshots, dtype=np.float64)  # weight columns, then the bias
+        layer_order = stacked_to_numpy(snapshots)  # weight columns, then the bias
         values = np.empty((len(snapshots), self.problem.n_params))
         values[:, self.weight_index] = layer_order[:, :len(self.weight_index)]
         if self.bias_index is not None:
