@@ -57,10 +57,21 @@ def _version(module: str) -> str:
         return "not installed"
 
 
+def _gpus() -> str:
+    """The NVIDIA GPUs nvidia-smi lists (without importing PyTorch), or that there is none."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30)
+        names = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    except (OSError, subprocess.SubprocessError):
+        names = []
+    return f"GPU: {'; '.join(names)} (used by the device group only)" if names else "no GPU"
+
+
 def describe_machine() -> Machine:
     packages = ", ".join(f"{name} {_version(name)}" for name in
                          ("numpy", "torch", "tensorflow-cpu", "streamlit", "altair"))
-    text = (f"{os.cpu_count()} CPU cores ({_cpu_model()}), {_memory_gb()}, no GPU used; "
+    text = (f"{os.cpu_count()} CPU cores ({_cpu_model()}), {_memory_gb()}, {_gpus()}; "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}; {packages}")
     return Machine(text, load_average())
 

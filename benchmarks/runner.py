@@ -21,6 +21,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "live": ("live_ui", "a real `streamlit run` in Chromium: chart updates, points, throughput, peak RSS"),
     "compare": ("compare", "the Compare tab's comparisons at their default sizes"),
     "workshop": ("workshop", "simulated attendees over Streamlit's websocket: 1, 10, 30, 60 pressing Run together"),
+    "device": ("device", "PyTorch on CPU and GPU: µs per step against points, every style eager and compiled"),
 }
 SMOKE_RUNS = 2
 

@@ -103,8 +103,13 @@ def _problem(problem_id: str, custom: CustomSource | None) -> Problem:
 def accelerates(config: RunConfig, problem: Problem) -> bool:
     """Whether this run's data may grow to ``ACCELERATED_MAX_POINTS`` on an accelerator: sine-cubic and a
     typed function (a file fixes its rows; the other demos are about their few points)."""
-    if config.custom is not None:
-        return config.custom.kind == "function"
+    return problem_accelerates(problem)
+
+
+def problem_accelerates(problem: Problem) -> bool:
+    """Whether a problem's points may grow on an accelerator (see ``accelerates``)."""
+    if problem.source is not None:
+        return problem.source.kind == "function"
     return problem.id == "sine-cubic"
 
 

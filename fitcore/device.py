@@ -44,6 +44,7 @@ class DeviceStatus:
     reason: str = ""
 
 
+@functools.lru_cache(maxsize=1)  # what is installed does not change while a process runs
 def _torch_version() -> str | None:
     try:
         return metadata.version("torch")

@@ -76,3 +76,18 @@ def test_that_rerunning_one_group_keeps_every_other_groups_figures_and_replaces_
     assert "\nnew\n" in merged and "\nold\n" not in merged
     assert "**workshop** rewritten since" in merged
     assert merge_report(merged, new, ["workshop"]) == merged
+
+
+def test_that_the_device_group_runs_where_only_numpy_and_torch_exist(tmp_path: Path) -> None:
+    # None in sys.modules makes every import of streamlit or tensorflow fail, as on a bare GPU machine
+    code = ("import sys; sys.modules.update(streamlit=None, tensorflow=None, altair=None); "
+            "from benchmarks.runner import main; "
+            f"sys.exit(main(['--smoke', '--only', 'device', '--output', {str(tmp_path / 'B.md')!r}]))")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = (tmp_path / "B.md").read_text()
+    assert "| device | PyTorch autograd · eager · cpu, 2,000 points |" in report
+    assert "compiled · cpu" in report and "failed" not in report
+

@@ -323,10 +323,10 @@ def test_that_the_log_scale_toggle_switches_the_loss_charts_step_axis() -> None:
 # --- shareable URLs ---------------------------------------------------------------------------------
 
 SHARED = {
-    "quadratic-bias": {"nb": "pytorch", "impl": "numpy", "points": "64", "noise": "0.25"},
-    "linear-2x": {"nb": "pytorch", "impl": "tf-tape", "points": "9", "noise": "0.5"},
-    "quadratic-recovery": {"nb": "pytorch", "impl": "torch-manual", "points": "33", "noise": "1.5"},
-    "sine-cubic": {"nb": "nn-rmsprop", "impl": "torch-nn", "points": "500", "noise": "0.125"},
+    "quadratic-bias": {"nb": "pytorch", "impl": "numpy", "points": "64", "noise": "0.25", "device": "cpu"},
+    "linear-2x": {"nb": "pytorch", "impl": "tf-tape", "points": "9", "noise": "0.5", "device": "cpu"},
+    "quadratic-recovery": {"nb": "pytorch", "impl": "torch-manual", "points": "33", "noise": "1.5", "device": "cpu"},
+    "sine-cubic": {"nb": "nn-rmsprop", "impl": "torch-nn", "points": "500", "noise": "0.125", "device": "auto"},
 }
 COMMON = {"compiled": "1", "opt": "momentum", "lr": "0.0003", "steps": "77", "seed": "5", "red": "sum",
           "dtype": "float64", "sched": "step", "gamma": "0.7", "every": "13", "lrmin": "0.0", "below": "0.001",
@@ -360,6 +360,22 @@ def test_that_a_shared_url_restores_every_setting_exactly(page: str) -> None:
         "logx": True,
     }
     assert at.select_slider(key=key(page, "decade")).value == 1e-4  # the nearest power of ten to 3e-4
+    if query["impl"].startswith("torch"):  # the device selector is drawn for PyTorch only
+        assert at.selectbox(key=key(page, "device")).value == query["device"]
+
+
+def test_that_a_link_asking_for_an_absent_accelerator_falls_back_to_the_cpu_with_one_notice() -> None:
+    from fitcore.device import ACCELERATORS, device_status
+    absent = [d for d in ACCELERATORS if not device_status(d).available]
+    if not absent:
+        pytest.skip("every accelerator is present here")
+    page = "sine-cubic"
+    at = open_page(page, {"impl": "torch-autograd", "device": absent[0]})
+    notices = [w.value for w in at.warning if w.value.startswith(NOTICE)]
+    assert len(notices) == 1 and f"device {absent[0]!r} is not available here" in notices[0], notices
+    assert at.selectbox(key=key(page, "device")).value == "cpu"
+    assert not [o for o in at.selectbox(key=key(page, "device")).options if absent[0].upper() in o]
+    assert any(f"{absent[0].upper()}" in c.value and "Not on this server" in c.value for c in at.sidebar.caption)
 
 
 BAD_QUERIES = {

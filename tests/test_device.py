@@ -168,3 +168,38 @@ def test_that_a_cuda_run_keeps_data_parameters_and_optimizer_state_on_the_gpu() 
     run.advance(max_steps=5)
     assert stepper.inputs.is_cuda and stepper.y.is_cuda and stepper.flat.is_cuda
     assert all(v.is_cuda for state in stepper.optimizer.state.values() for k, v in state.items() if k != "step")
+
+
+# --- the settings table behind the sidebar and the URL (ui.settings is pure: no Streamlit) -------------------
+
+def test_that_the_device_travels_in_the_url_and_comes_back() -> None:
+    from ui.settings import defaults, parse_query, to_query
+    problem = fitcore.get_problem("sine-cubic")
+    values = defaults(problem) | {"impl": "torch-nn", "device": "auto"}
+    query = to_query(problem, values)
+    assert query["device"] == "auto"
+    parsed, problems = parse_query(problem, query)
+    assert problems == [] and parsed == values
+
+
+def test_that_a_framework_other_than_pytorch_runs_on_the_cpu_whatever_the_device_setting() -> None:
+    from ui.settings import config_from_values, defaults
+    problem = fitcore.get_problem("sine-cubic")
+    values = defaults(problem) | {"impl": "numpy", "device": "auto"}
+    assert config_from_values(problem, values).device == "cpu"
+    assert config_from_values(problem, values | {"impl": "torch-autograd"}).device == "auto"
+
+
+def test_that_the_points_widget_reaches_the_accelerated_cap_only_on_an_accelerator(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.settings import points_bounds
+    problem = fitcore.get_problem("sine-cubic")
+    torch_values = {"impl": "torch-autograd", "device": "cuda"}
+    monkeypatch.setattr(devices, "device_status", lambda device: devices.DeviceStatus(device, False, "absent"))
+    assert points_bounds(problem, torch_values | {"device": "auto"}) == (4, 100_000)
+    monkeypatch.setattr(devices, "device_status", lambda device: devices.DeviceStatus(device, device == "cuda"))
+    assert points_bounds(problem, torch_values) == (4, ACCELERATED_MAX_POINTS)
+    assert points_bounds(problem, {"impl": "numpy", "device": "cuda"}) == (4, 100_000)
+    assert points_bounds(fitcore.get_problem("linear-2x"), torch_values) == (1, 1000)
+    monkeypatch.setenv("FITCORE_MAX_POINTS_ACCELERATED", "5000000")
+    assert points_bounds(problem, torch_values) == (4, 5_000_000)

@@ -13,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from fitcore import RunConfig, is_available, missing_message
+from fitcore import IMPLEMENTATIONS, RunConfig, is_available, missing_message
+from fitcore.device import resolve_device
 from fitcore.compare import setting_phrases
 from fitcore.custom import (CUSTOM_ID, DEFAULT_NOISE, DEFAULT_POINTS, MAX_ABS_X, MAX_DEGREE, MAX_POINTS, MIN_DEGREE,
                             MIN_FUNCTION_POINTS, PRESETS, Conditioning, CsvTable, CustomSource, DataSourceError,
@@ -28,7 +29,7 @@ from .controls import reset, start_run
 from .custom_settings import (CUSTOM_PRESET, DEFAULT_COEFFICIENTS, KIND_LABELS, POLYNOMIAL_PRESET, PRESET_LABELS,
                               default_source_values, function_source_of, parse_coefficients, parse_source_query,
                               preset_of, source_values)
-from .limits import how_to_raise, upload_limits
+from .limits import accelerated_points, how_to_raise, upload_limits
 from .page import PageContext, problem_page
 from .settings import notice_text, values_from_config
 from .state import DemoState, demo_state, widget_key
@@ -234,11 +235,23 @@ def _function_widgets() -> bool:
     low, high, points, noise = st.columns(4)
     low.number_input("x from", min_value=-MAX_ABS_X, max_value=MAX_ABS_X, key=key("xmin"), format="%g", step=0.5)
     high.number_input("x to", min_value=-MAX_ABS_X, max_value=MAX_ABS_X, key=key("xmax"), format="%g", step=0.5)
-    points.number_input("Points", min_value=MIN_FUNCTION_POINTS, max_value=MAX_POINTS, step=10, key=key("points"),
-                        help="Evenly spaced over the range.")
+    most = _function_points_limit()
+    if int(st.session_state.get(key("points"), MIN_FUNCTION_POINTS)) > most:  # a GPU run's points, now on the CPU
+        st.session_state[key("points")] = most
+    points.number_input("Points", min_value=MIN_FUNCTION_POINTS, max_value=most, step=10, key=key("points"),
+                        help="Evenly spaced over the range." + (f" Up to {most:,} on the GPU." if most > MAX_POINTS
+                                                                 else ""))
     noise.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.05, key=key("noise"),
                        format="%g", help="Gaussian noise added to y; the sidebar's seed draws it.")
     return parsed
+
+
+def _function_points_limit() -> int:
+    """A typed function's points: more with a PyTorch implementation on an accelerator (the sidebar's)."""
+    impl, device = st.session_state.get(key("impl")), st.session_state.get(key("device")) or "cpu"
+    if impl is None or IMPLEMENTATIONS[impl].framework != "torch" or device == "cpu" or resolve_device(device) == "cpu":
+        return MAX_POINTS
+    return max(MAX_POINTS, accelerated_points())
 
 
 def _function_source(degree: int, standardise: bool) -> CustomSource | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fitcore import IMPLEMENTATIONS, MAX_STEPS, Limits, RunConfig
+from fitcore.config import ACCELERATED_MAX_POINTS
 from fitcore.workers import default_pool_size
 
 
@@ -54,6 +55,9 @@ KNOBS: dict[str, Knob] = {knob.name: knob for knob in (
     Knob("max_seconds", 120.0, float, "run", "wall time per run, in seconds (training time, not drawing)"),
     Knob("max_steps", MAX_STEPS, int, "run", "steps per run, whatever the implementation"),
     *(_impl_knob(impl_id) for impl_id in IMPLEMENTATIONS),
+    Knob("max_points_accelerated", ACCELERATED_MAX_POINTS, int, "run",
+         f"data points of a PyTorch run on a GPU (sine-cubic and a typed function; at most "
+         f"{ACCELERATED_MAX_POINTS:,}, fitcore's own limit)"),
     Knob("max_upload_rows", 100_000, int, "run", "data points (rows) in an uploaded CSV file"),
     Knob("max_upload_mb", 5, int, "session", "size of an uploaded file, in MB (server.maxUploadSize in "
                                               ".streamlit/config.toml says the same by default)"),
@@ -129,6 +133,9 @@ def max_pinned() -> int:
     return cap("max_pinned")
 
 
+def accelerated_points() -> int:
+    """Points a PyTorch run on an accelerator may have here: the knob, within fitcore's own limit."""
+    return min(cap("max_points_accelerated"), ACCELERATED_MAX_POINTS)
 WORKERS_VARIABLE = "FITCORE_WORKERS"
 
 

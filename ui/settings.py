@@ -11,10 +11,12 @@ from typing import Any, Mapping, Sequence
 
 from fitcore import (DTYPES, MAX_LR, MAX_STEPS, OPTIMIZERS, REDUCTIONS, SCHEDULES, ConfigError, Problem,
                      RunConfig, Schedule, StopConditions)
-from fitcore.config import MAX_NOISE, MAX_SEED
+from fitcore.config import MAX_NOISE, MAX_SEED, problem_accelerates
+from fitcore.device import DEVICES, accelerator_statuses, resolve_device
 from fitcore.impl import IMPLEMENTATIONS
 
 from .custom_settings import SOURCE_KEYS, source_query
+from .limits import accelerated_points
 
 MIN_LR = 1e-12
 # Chart updates per second while training. Measured in headless, software-rendered Chromium on a
@@ -35,10 +37,13 @@ class Setting:
 
 def settings_for(problem: Problem) -> tuple[Setting, ...]:
     low, high = problem.points_range
+    if problem_accelerates(problem) and any(s.available for s in accelerator_statuses()):
+        high = max(high, accelerated_points())  # a link may carry a GPU run's points; the config checks the device
     return (
         Setting("nb", "Notebook", "choice"),
         Setting("impl", "Implementation", "choice"),
         Setting("compiled", "Compiled path", "bool"),
+        Setting("device", "Device", "choice"),
         Setting("opt", "Optimizer", "choice"),
         Setting("lr", "Learning rate", "float", MIN_LR, MAX_LR),
         Setting("steps", "Steps", "int", 1, MAX_STEPS),
@@ -67,7 +72,23 @@ def choices_for(problem: Problem, key: str) -> tuple[str, ...]:
         "red": REDUCTIONS,
         "dtype": DTYPES,
         "sched": SCHEDULES,
+        "device": DEVICES,
     }.get(key, ())
+
+
+def runs_on_device(values: Mapping[str, Any]) -> str:
+    """The device setting a run takes: the chosen one for PyTorch, the CPU for every other framework
+    (the setting stays as it was, so switching back to PyTorch finds it again)."""
+    return (values.get("device") or "cpu") if IMPLEMENTATIONS[values["impl"]].framework == "torch" else "cpu"
+
+
+def points_bounds(problem: Problem, values: Mapping[str, Any]) -> tuple[int, int]:
+    """The Points widget's range for these settings: more points on an accelerator where that pays."""
+    low, high = problem.points_range
+    device = runs_on_device(values)
+    if problem_accelerates(problem) and device != "cpu" and resolve_device(device) != "cpu":
+        high = max(high, accelerated_points())
+    return low, high
 
 
 def _source(problem: Problem) -> dict[str, Any]:
@@ -82,7 +103,8 @@ def defaults(problem: Problem, variant: str | None = None) -> dict[str, Any]:
 
 def values_from_config(config: RunConfig) -> dict[str, Any]:
     s, stop = config.schedule, config.stop
-    return {"nb": config.variant, "impl": config.impl, "compiled": config.compiled, "opt": config.optimizer,
+    return {"nb": config.variant, "impl": config.impl, "compiled": config.compiled, "device": config.device,
+            "opt": config.optimizer,
             "lr": float(config.lr), "steps": config.steps, "seed": config.seed, "red": config.reduction,
             "dtype": config.dtype, "points": config.points, "noise": float(config.noise), "sched": s.kind,
             "gamma": s.gamma, "every": s.step_size, "lrmin": s.lr_min, "below": stop.loss_below,
@@ -100,7 +122,7 @@ def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig
                      lr=float(values["lr"]), steps=int(values["steps"]), reduction=values["red"],
                      dtype=values["dtype"], points=int(values["points"]), noise=float(values["noise"]),
                      seed=int(values["seed"]), compiled=bool(values["compiled"]), schedule=schedule, stop=stop,
-                     **_source(problem))
+                     device=runs_on_device(values), **_source(problem))
 
 
 def _shown(raw: str) -> str:
@@ -172,6 +194,14 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
     try:
         config_from_values(problem, values)
     except ConfigError as error:
+        if values.get("device", "cpu") != "cpu":  # an accelerator this server lacks, or too many points for it
+            values["device"] = "cpu"
+            problems.append(f"{error.args[0].removesuffix('; use cpu')}; using the cpu")
+            try:
+                config_from_values(problem, values)
+                return values, problems
+            except ConfigError as again:
+                error = again
         problems.append(f"{error}; using the notebook's implementation and optimizer")
         values["impl"], values["opt"], values["sched"] = base["impl"], base["opt"], base["sched"]
         try:

@@ -13,9 +13,10 @@ import streamlit as st
 from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, compiled_unavailable,
                      get_implementation, is_available, missing_message)
 from fitcore.config import MAX_SEED
+from fitcore.device import DEVICE_LABELS, accelerator_statuses
 
 from . import charts
-from .settings import choices_for, defaults, notice_text, parse_query, settings_for, to_query
+from .settings import choices_for, defaults, notice_text, parse_query, points_bounds, settings_for, to_query
 from .state import DemoState, widget_key
 from .view import draw_chart
 
@@ -85,6 +86,27 @@ def _impl_label(impl_id: str) -> str:
     return label if is_available(impl_id) else f"{label} (not installed)"
 
 
+def _setting(problem: Problem, name: str) -> Any:
+    return next(s for s in settings_for(problem) if s.key == name)
+
+
+def device_choice(problem: Problem) -> None:
+    """The device selector, for a PyTorch implementation only: the devices this server has, and the
+    others named with why not. Asking costs no PyTorch import here (``fitcore.device``)."""
+    key = widget_key(problem.id, "device")
+    statuses = accelerator_statuses()
+    options = ["cpu", "auto", *(s.device for s in statuses if s.available)]
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = "cpu"
+    st.selectbox("Device", options, key=key, format_func=DEVICE_LABELS.get,
+                 help="Where PyTorch computes: data, parameters and optimizer state live there. "
+                      "auto is the notebooks' line: `torch.accelerator.current_accelerator().type if "
+                      "torch.accelerator.is_available() else \"cpu\"`.")
+    absent = [f"{DEVICE_LABELS[s.device]}: {s.reason}" for s in statuses if not s.available]
+    if absent:
+        st.caption("Not on this server — " + "; ".join(absent) + ".")
+
+
 def render(problem: Problem, state: DemoState) -> dict[str, Any]:
     """Draw the sidebar; returns the current setting values and writes them to the URL."""
     initialise(problem, state)
@@ -110,12 +132,14 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
                        + ("The first run compiles for several seconds." if impl.framework == "torch" else ""))
         if no_compile is not None:
             st.caption(f":material/block: Compiled path unavailable here: {no_compile}.")
+        if impl.framework == "torch":
+            device_choice(problem)
         st.selectbox("Optimizer", choices_for(problem, "opt"), key=key("opt"), format_func=OPTIMIZER_LABELS.get)
         st.select_slider("Learning rate (power of ten)", DECADES, key=key("decade"), format_func=lambda v: f"{v:.0e}",
                          on_change=_lr_from_decade, args=(problem,))
-        st.number_input("Learning rate (exact)", min_value=settings_for(problem)[4].low, max_value=1e6,
+        st.number_input("Learning rate (exact)", min_value=_setting(problem, "lr").low, max_value=1e6,
                         key=key("lr"), format="%g", step=None, on_change=_decade_from_lr, args=(problem,))
-        st.number_input("Steps", min_value=1, max_value=int(settings_for(problem)[5].high), step=100,
+        st.number_input("Steps", min_value=1, max_value=int(_setting(problem, "steps").high), step=100,
                         key=key("steps"))
         left, right = st.columns(2)
         left.radio("Loss", choices_for(problem, "red"), key=key("red"), horizontal=True,
@@ -124,7 +148,9 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
         if problem.source is None:  # a page over your own data draws these beside its data source
             with st.expander("Data"):
-                low, high = problem.points_range
+                low, high = points_bounds(problem, {"impl": impl_id, "device": st.session_state.get(key("device"))})
+                if st.session_state.get(key("points"), low) > high:  # a GPU run's points, now on the CPU
+                    st.session_state[key("points")] = high
                 st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"))
                 st.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.5,
                                 key=key("noise"), format="%g")
@@ -156,6 +182,8 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         name = setting.key
         if name in STOP_DEFAULTS:
             values[name] = st.session_state[key(name)] if st.session_state[key(name + "_on")] else None
+        elif name == "device":  # drawn only for PyTorch; kept for when PyTorch is chosen again
+            values[name] = st.session_state.get(key(name), state.values.get("device", "cpu"))
         else:
             values[name] = st.session_state[key(name)]
     state.values = values

@@ -166,7 +166,7 @@ class TorchCompiledStepper(Stepper):
             done += count
         all_losses = to_numpy(torch.cat(losses)) if losses else np.empty(0)
         all_params = to_numpy(torch.cat(trail))
-        return all_losses, all_params[np.asarray(list(record), dtype=np.int64)].reshape(len(record), -1)
+        return all_losses, all_params[np.asarray(list(record), dtype=np.int64)].reshape(len(record), all_params.shape[1])
 
     def state(self) -> TrainState:
         slots = {k: to_numpy(v) for k, v in zip(self.names, self.slots)}
