@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from .device import resolve_device
+from .device import memory_problem, resolve_device
 from .impl import IMPLEMENTATIONS, StepSettings, is_available, make_stepper
 from .problems import get_problem, make_dataset
 
@@ -105,11 +105,15 @@ def _run_seconds(stepper: object, steps: int) -> float:
 
 def measure_point(entry: SweepEntry, points: int, seconds: float = 0.2, runs: int = 3) -> SweepPoint:
     """Time one entry at one size: µs per step over ``runs`` runs of about ``seconds`` each."""
+    problem = get_problem(SWEEP_PROBLEM)
+    device = resolve_device(entry.device)
+    too_big = memory_problem(points, problem.n_params, SWEEP_DTYPE, device, IMPLEMENTATIONS[entry.impl].framework)
+    if too_big is not None:
+        return SweepPoint(entry, points, error=too_big)
     try:
-        problem = get_problem(SWEEP_PROBLEM)
         data = make_dataset(problem, 0, points, 0.0, SWEEP_DTYPE)
         settings = StepSettings(optimizer="sgd", lr=SWEEP_LR, reduction="mean", total_steps=10**9,
-                                compiled=entry.compiled, device=resolve_device(entry.device))
+                                compiled=entry.compiled, device=device)
         stepper = make_stepper(entry.impl, data, settings)
         stepper.warmup()  # compiles (not timed)
         steps = 1
@@ -156,7 +160,3 @@ def crossover(cpu: dict[int, float], accelerated: dict[int, float]) -> int | Non
 def reference_crossover() -> int | None:
     """Where eager CUDA starts to beat the 2-thread CPU in the H200 table."""
     return crossover({r.points: r.cpu_us for r in H200_TABLE}, {r.points: r.cuda_eager_us for r in H200_TABLE})
-
-
-def entry_supported(entry: SweepEntry) -> bool:
-    return entry.impl in IMPLEMENTATIONS and is_available(entry.impl)

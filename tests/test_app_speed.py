@@ -71,3 +71,42 @@ def test_that_the_rates_it_measured_serve_the_demo_pages_estimates() -> None:
     config = RunConfig.notebook("quadratic-recovery", impl="numpy", steps=1234)
     rate = at.session_state["pace:rates"][rate_key(config)]
     assert rate.steps_per_second > 0 and rate.source == "measured on the Speed page"
+
+
+def test_that_the_points_sweep_waits_then_draws_a_line_per_implementation_and_says_what_a_gpu_would_add() -> None:
+    from fitcore.device import accelerator_statuses
+    from fitcore.sweep import PAGE_POINTS
+    at = open_speed_page()
+    assert any("Press **Sweep**" in info.value for info in at.info)
+    lines = at.multiselect(key="speed:sweep_entries")
+    assert "NumPy · eager · cpu" in lines.options and all(" · compiled · " not in o for o in lines.options)
+    accelerated = any(s.available for s in accelerator_statuses())
+    if not accelerated:  # the H200 figures, from fitcore.sweep with their source
+        assert any("has no accelerator" in info.value and "200,000 points" in info.value for info in at.info)
+        assert "20,000,000" in list(at.dataframe[0].value["points"])
+        assert any("Source: issue 14" in c.value for c in at.caption)
+    chosen = ["NumPy · eager · cpu", "PyTorch autograd · eager · cpu"]
+    lines.set_value([o for o in chosen if o in lines.options])
+    at.button(key="speed:sweep_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (chart,) = at.get("vega_lite_chart")
+    tables = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets}
+    here = tables["live"][tables["live"]["source"] == "this server"]
+    assert sorted(set(here["line"])) == sorted(lines.value)
+    assert sorted(set(here["points"])) == sorted(PAGE_POINTS) and (here["steps_per_second"] > 0).all()
+    assert len(tables["live"]) <= 2000 and "log" in chart.proto.spec
+    if not accelerated:
+        assert set(tables["live"]["source"]) == {"this server", "H200 (issue 14)"} and "live_crossing" not in tables
+
+
+def test_that_the_crossover_is_marked_where_an_accelerator_starts_to_pay() -> None:
+    from fitcore.sweep import SweepEntry, SweepPoint
+    from ui.speed_sweep import measured_crossover, sweep_chart
+    cpu, gpu = SweepEntry("torch-autograd", False, "cpu"), SweepEntry("torch-autograd", False, "cuda")
+    points = [SweepPoint(cpu, n, (us,), 1) for n, us in ((2_000, 226.0), (20_000, 284.0), (200_000, 2570.0))]
+    points += [SweepPoint(gpu, n, (us,), 1) for n, us in ((2_000, 621.0), (20_000, 678.0), (200_000, 589.0))]
+    assert measured_crossover(points) == 200_000
+    chart = sweep_chart(points, with_reference=False)
+    assert list(chart.live["crossing"]["points"]) == [200_000]
+    assert "the accelerator pays from 200,000 points" in chart.alt_text
+    assert measured_crossover(points[:3]) is None and "crossing" not in sweep_chart(points[:3], False).live

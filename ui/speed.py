@@ -20,6 +20,7 @@ from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, impor
 
 from .charts import Chart, finite_rows
 from .pace import record_rate
+from .speed_sweep import sweep_section
 from .view import draw_chart
 
 RESULTS = "speed:results"   # session state: demo id -> (seconds each, timings)
@@ -127,6 +128,14 @@ def _imports() -> None:
 
 def speed_page() -> None:
     st.title("Speed")
+    implementations, points = st.tabs(["Implementations", "Points and devices"])
+    with implementations:
+        _implementations()
+    with points:
+        sweep_section()
+
+
+def _implementations() -> None:
     st.markdown("The same run — a demo's notebook settings — on every installed implementation, eager and "
                 "compiled, and on the exact engine. Each trains for the same slice of time; the bars show how many "
                 "steps it managed per second. Compiling and importing are one-time costs, measured apart.")
