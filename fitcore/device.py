@@ -198,12 +198,22 @@ def available_host_bytes() -> int | None:
 
 
 def available_device_bytes(device: str) -> int | None:
-    """Free memory on the accelerator (CUDA asks the driver; MPS shares the host's memory: None)."""
+    """Free memory on the accelerator, or None where it cannot be read (MPS shares the host's memory).
+
+    CUDA: PyTorch's answer when it is loaded; otherwise nvidia-smi's, so that checking a setting (in the
+    dashboard's process, say) does not import PyTorch."""
     if device != "cuda":
         return None
-    import torch  # a CUDA run imports it next anyway
-    free, _total = torch.cuda.mem_get_info()
-    return int(free)
+    if "torch" in sys.modules:
+        import torch
+        return int(torch.cuda.mem_get_info()[0])
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits",
+                              *([f"--id={visible}"] if visible else [])], capture_output=True, text=True, timeout=30)
+        return int(float(out.stdout.split()[0])) * 2**20
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
 
 
 def _gigabytes(count: int) -> str:

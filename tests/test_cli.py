@@ -340,3 +340,44 @@ def test_that_python_m_fitcore_run_json_works_from_a_shell() -> None:
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.splitlines() == ["fitcore: learning rate must be a number in (0, 1e+06], got nan"]
+
+
+# --- --device ------------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not fitcore.is_available("torch-autograd"), reason="PyTorch is not installed")
+def test_that_device_cpu_and_auto_run_and_report_where_they_ran() -> None:
+    from fitcore.device import resolve_device
+    for device in ("cpu", "auto"):
+        code, out, err = call(["run", "sine-cubic", "--impl", "torch-autograd", "--steps", "20", "--device", device,
+                               "--json"])
+        assert code == 0, err
+        result = strict_json(out)
+        assert (result["device"], result["ran_on"]) == (device, resolve_device(device))
+
+
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_that_an_absent_device_ends_with_exit_2_and_one_line(device: str) -> None:
+    from fitcore.device import device_status
+    status = device_status(device)
+    if status.available:
+        pytest.skip(f"{device} is available here")
+    code, out, err = call(["run", "sine-cubic", "--impl", "torch-nn", "--device", device])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"device {device!r} is not available here: {status.reason}" in err and "Traceback" not in err
+
+
+def test_that_a_device_for_numpy_or_an_unknown_device_ends_with_exit_2() -> None:
+    code, _, err = call(["run", "linear-2x", "--impl", "numpy", "--device", "auto"])
+    assert code == 2 and "PyTorch implementations only" in err and err.count("\n") == 1
+    code, _, err = call(["run", "linear-2x", "--device", "tpu"])
+    assert code == 2 and "invalid choice: 'tpu'" in err and err.count("\n") == 1
+
+
+def test_that_list_names_each_device_and_why_one_is_absent() -> None:
+    from fitcore.device import ACCELERATORS, device_status
+    code, out, _ = call(["list"])
+    assert code == 0 and "Devices (--device; PyTorch implementations only)" in out
+    for device in ACCELERATORS:
+        status = device_status(device)
+        line = next(line for line in out.splitlines() if line.strip().startswith(device + " "))
+        assert ("[available]" in line) if status.available else (status.reason in line)
