@@ -114,7 +114,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", choices=OPTIMIZERS, metavar="NAME", help=", ".join(OPTIMIZERS))
     parser.add_argument("--lr", type=_number, metavar="F", help="learning rate")
     parser.add_argument("--steps", type=_whole, metavar="N", help=f"updates, 1 to {MAX_STEPS:,}")
-    parser.add_argument("--seed", type=_whole, metavar="N")
+    parser.add_argument("--seed", type=_whole, metavar="N",
+                        help="fresh data from this seed (default: the notebook's own data and start)")
     parser.add_argument("--reduction", choices=REDUCTIONS, help="mean or sum of the squared errors")
     parser.add_argument("--dtype", choices=DTYPES)
     parser.add_argument("--compile", action="store_true", help="the implementation's compiled path")
@@ -292,7 +293,7 @@ def listing_lines() -> list[str]:
         for variant in problem.variants:
             mark = "*" if variant is problem.default_variant else " "
             s = variant.settings
-            lines.append(f"    {mark} {variant.key:<18}{variant.label}: {s['impl']}, {s['optimizer']}, lr {s['lr']:g}, "
+            lines.append(f"    {mark} {variant.key:<21}{variant.label}: {s['impl']}, {s['optimizer']}, lr {s['lr']:g}, "
                          f"{s['steps']:,} steps, {s['reduction']}, {s['dtype']}")
     lines.append(f"  {CUSTOM_ID:<20}Your own data: a polynomial of degree {MIN_DEGREE} to {MAX_DEGREE} fitted to "
                  "--function EXPR (with --x-min, --x-max) or --csv FILE")
@@ -384,5 +385,6 @@ def _summary_lines(run: Run) -> list[str]:
         f"parameters  {params}",
         f"optimum     {optimum}",
         f"time        {snap.elapsed:.3g} s, {rate}{compile_note}",
+        f"notebook    {run.result()['notebook']['verdict']}",
     ]
 

@@ -26,7 +26,7 @@ from .optim import MOMENTUM, OPTIMIZER_LABELS, OPTIMIZERS
 # (benchmarks/compare_timings.py measures them).
 FRAMEWORK_MAX_STEPS = 2000        # six runs; the eager PyTorch styles take 0.1–0.5 ms a step
 OPTIMIZER_MAX_STEPS = 20_000      # NumPy's Gram-matrix path, four optimizers
-SWEEP_EXACT_MAX_STEPS = {"sgd": 1_000_000, "momentum": 100_000}  # closed form: momentum costs ~10× sgd
+SWEEP_EXACT_MAX_STEPS = {"sgd": 1_000_001, "momentum": 100_000}  # seed 002's whole run; momentum costs ~10× sgd
 SWEEP_LOOP_MAX_STEPS = 5_000      # RMSprop and Adam have no closed form: NumPy loop per grid point
 SWEEP_POINTS = 12
 SWEEP_DECADES_BELOW = 3.0         # the grid starts 1000× under 2/λmax …

@@ -11,7 +11,7 @@ from .device import DEVICES, device_problem, memory_problem, resolve_device
 from .errors import ConfigError
 from .impl import IMPLEMENTATIONS
 from .optim import OPTIMIZERS, Schedule
-from .problems import DTYPES, REDUCTIONS, Problem, get_problem
+from .problems import DTYPES, REDUCTIONS, Dataset, Problem, get_problem, make_dataset
 
 MAX_STEPS = 10_000_000
 MAX_LR = 1e6
@@ -54,7 +54,7 @@ class RunConfig:
     dtype: str
     points: int
     noise: float
-    seed: int = 0
+    seed: int | None = 0  # None: the notebook's own data and start (RunConfig.notebook's default for a demo)
     compiled: bool = False
     schedule: Schedule = field(default_factory=Schedule)
     stop: StopConditions = field(default_factory=StopConditions)
@@ -66,11 +66,16 @@ class RunConfig:
 
     @classmethod
     def notebook(cls, problem_id: str, variant: str | None = None, **overrides: Any) -> "RunConfig":
-        """The settings a notebook used, with any of them overridden (a "custom" run passes custom=…)."""
+        """The settings a notebook used, with any of them overridden (a "custom" run passes custom=…).
+
+        A demo's run starts from the notebook's own data and start (``seed=None``) unless a seed is given.
+        """
         problem = _problem(problem_id, overrides.get("custom"))
         chosen = problem.variant(variant) if variant else problem.default_variant
         values: dict[str, Any] = dict(problem=problem.id, variant=chosen.key, points=problem.default_points,
                                       noise=problem.default_noise, **chosen.settings)
+        if problem.source is None:
+            values["seed"] = None
         values.update(overrides)
         return cls(**values)
 
@@ -79,6 +84,13 @@ class RunConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def dataset_of(config: RunConfig, dtype: str | None = None) -> Dataset:
+    """The data and start a configuration trains on (in ``dtype`` if given, else the run's)."""
+    problem = problem_of(config)
+    return make_dataset(problem, config.seed, config.points, config.noise, dtype or config.dtype,
+                        problem.variant(config.variant))
 
 
 def problem_of(config: RunConfig) -> Problem:
@@ -128,6 +140,20 @@ def _check_choice(name: str, value: Any, choices: Any) -> None:
         raise ConfigError(f"{name} {value!r} is not one of: {', '.join(map(str, choices))}")
 
 
+def _check_notebook_data(config: RunConfig, problem: Problem) -> None:
+    """The notebook's own data (no seed) exist only as the notebook made them."""
+    if problem.source is not None:
+        raise ConfigError("your own data has no notebook behind it: give a seed (0 to "
+                          f"{MAX_SEED}) for its noise, got seed {config.seed!r}")
+    fresh = "give a seed for fresh data (e.g. seed 0) to change it"
+    if config.noise != problem.default_noise:
+        raise ConfigError(f"the notebook's own data have noise {problem.default_noise:g}, not {config.noise:g}: {fresh}")
+    variant = problem.variant(config.variant)
+    if variant.data is not None and config.points != len(variant.data()):
+        raise ConfigError(f"the notebook printed its {len(variant.data())} data points, so its own data have "
+                          f"{len(variant.data())} points, not {config.points}: {fresh}")
+
+
 def validate(config: RunConfig) -> None:
     try:
         problem = problem_of(config)
@@ -163,7 +189,9 @@ def validate(config: RunConfig) -> None:
     if not isinstance(config.noise, (int, float)) or not math.isfinite(config.noise) \
             or not 0 <= config.noise <= MAX_NOISE:
         raise ConfigError(f"noise must be a number from 0 to {MAX_NOISE:g}, got {config.noise!r}")
-    if not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
+    if config.seed is None:
+        _check_notebook_data(config, problem)
+    elif isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
         raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED}, got {config.seed!r}")
     if config.custom is not None:
         if config.custom.kind == "csv" and config.noise != 0:
@@ -183,3 +211,18 @@ def validate(config: RunConfig) -> None:
         if config.optimizer == "momentum" and not config.schedule.is_constant:
             raise ConfigError("the analytic implementation has no closed form for momentum with a changing "
                               "learning rate; use a constant schedule or the numpy implementation")
+
+
+def notebook_differences(config: RunConfig) -> list[str]:
+    """The settings in which a run departs from its notebook cell's printed run, as short phrases
+    (implementation, dtype, compiled path, step count and early stops change no printed number's
+    meaning: the comparison still applies to them)."""
+    if config.custom is not None:
+        return ["your own data"]
+    notebook = RunConfig.notebook(config.problem, config.variant)
+    phrases = {"seed": lambda v: "fresh data from a seed" if v is not None else "the notebook's own data",
+               "optimizer": lambda v: f"optimizer {v}", "lr": lambda v: f"learning rate {v:g}",
+               "reduction": lambda v: f"{v} loss", "points": lambda v: f"{v} points", "noise": lambda v: f"noise {v:g}",
+               "schedule": lambda v: f"a {v.kind} schedule"}
+    return [phrase(getattr(config, name)) for name, phrase in phrases.items()
+            if getattr(config, name) != getattr(notebook, name)]

@@ -14,11 +14,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .agreement import CellAgreement, PrintedLine, agreement
 from .analytic import QuadraticLoss, quadratic_loss
-from .config import RunConfig, problem_of
+from .config import RunConfig, dataset_of, notebook_differences, problem_of
 from .device import resolve_device
 from .impl import CompileFailed, StepSettings, Stepper, TrainState, make_stepper
-from .problems import Dataset, Problem, make_dataset
+from .problems import Dataset, Problem
 
 HISTORY_CAP = 2000
 MAX_LOG_LINES = 200
@@ -91,12 +92,14 @@ class History:
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line the notebook would print; ``params`` is θ after that step for the loop's lines."""
+    """One line the notebook would print; ``params`` is θ after that step for the loop's lines.
+    ``kind`` says where the notebook prints it: before the loop (intro), in it (step) or after it (final)."""
 
     step: int
     text: str
     loss: float | None = None
     params: np.ndarray | None = None
+    kind: str = "step"
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,8 @@ class Run:
         self.config = config
         self.limits = limits
         self.problem: Problem = problem_of(config)
-        variant = self.problem.variant(config.variant)
-        self.data: Dataset = make_dataset(self.problem, config.seed, config.points, config.noise, config.dtype,
-                                          variant)
+        variant = self.variant = self.problem.variant(config.variant)
+        self.data: Dataset = dataset_of(config)
         self.quad: QuadraticLoss = quadratic_loss(self.data, config.reduction)
         self.total_steps = config.steps
         self.step = 0
@@ -149,8 +151,9 @@ class Run:
         self.history = History(plan=record_steps(self.total_steps), width=self.problem.n_params)
         self.current_params = init
         self.current_loss = self.initial_loss
-        intro = self.problem.intro_lines(init) if variant.prints_intro else []
-        self.log: list[LogLine] = [LogLine(0, text) for text in intro]
+        intro = [] if not variant.prints_intro else \
+            variant.intro(init, self.data, self.quad.scale) if variant.intro is not None else self.problem.intro_lines(init)
+        self.log: list[LogLine] = [LogLine(0, text, kind="intro") for text in intro]
         self.log_phase = variant.log_phase
         self.log_every = self._log_every(variant.log_every)
         self._recent_losses = np.empty(0)
@@ -376,7 +379,8 @@ class Run:
         if self.prepared and status != "diverged":
             self.history.add(self.step, self.current_loss, self.current_params)
         if status != "diverged":
-            self.log.extend(LogLine(self.step, text) for text in self.problem.final_lines(self.current_params))
+            self.log.extend(LogLine(self.step, text, kind="final")
+                            for text in self.problem.final_lines(self.current_params))
 
     # --- read-outs ------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -391,6 +395,16 @@ class Run:
 
     def log_text(self) -> str:
         return "\n".join(line.text for line in self.log)
+
+    def against_notebook(self) -> CellAgreement | None:
+        """This run's lines against its notebook cell's, or None where the cell printed nothing or the
+        settings are not the notebook's (``notebook_differences`` says which)."""
+        cell = self.variant.cell
+        if cell is None or notebook_differences(self.config):
+            return None
+        lines = [PrintedLine(line.kind, line.step, line.text) for line in self.log]
+        return agreement(cell, self.variant.printed_steps, lines, self.total_steps,
+                         final_due=self.finished and self.step == cell.steps)
 
     def result(self) -> dict[str, Any]:
         """Everything about the run as plain JSON-ready values (the CLI's --json object)."""
@@ -411,8 +425,26 @@ class Run:
             "optimum": {"loss": self.quad.optimum_loss, "params": self.quad.optimum.tolist()},
             "max_stable_lr": self.quad.max_stable_lr,
             "log": [line.text for line in self.log],
+            "notebook": self._notebook_result(),
             "elapsed_s": self.elapsed, "compile_s": self.compile_seconds,
         }
+
+
+    def _notebook_result(self) -> dict[str, Any]:
+        """The run's notebook cell, where its start came from, and the line-by-line comparison (if any)."""
+        compared = self.against_notebook()
+        cell = self.variant.cell
+        out: dict[str, Any] = {"variant": self.variant.key, "seed_file": self.variant.seed_file,
+                               "start": self.variant.start_note if self.config.seed is None else
+                               f"drawn from seed {self.config.seed}"}
+        if compared is not None:
+            out |= compared.as_dict()
+        elif cell is None:
+            out["verdict"] = "the notebook printed nothing to compare"
+        else:
+            out["verdict"] = "not compared: this run differs from the notebook in " + \
+                ", ".join(notebook_differences(self.config))
+        return out
 
 
 def iterate(run: Run, every_steps: int | None = None, every_seconds: float | None = None) -> Iterator[Snapshot]:

@@ -24,12 +24,12 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .analytic import ExactState, ExactTrajectory, loss_scale, quadratic_loss
-from .config import RunConfig, problem_of
+from .config import RunConfig, dataset_of, problem_of
 from .engine import Run
 from .impl import StepSettings, TrainState
-from .impl.numpy_manual import NumpyStepper
+from .impl.numpy_manual import NumpyStepper, feature_sums
 from .optim import ADAM_BETAS, EPS, SLOTS, Schedule, update
-from .problems import Dataset, make_dataset
+from .problems import Dataset
 
 SHOWN_POINTS = 4
 RECOMPUTE_LIMIT = 20_000  # slots are rebuilt by re-running NumPy up to this step (a fraction of a second)
@@ -85,13 +85,6 @@ def step_settings(config: RunConfig) -> StepSettings:
                         schedule=config.schedule, total_steps=config.steps, compiled=config.compiled)
 
 
-def dataset_of(config: RunConfig) -> Dataset:
-    """The data a run with this configuration trains on (what ``Run`` draws)."""
-    problem = problem_of(config)
-    return make_dataset(problem, config.seed, config.points, config.noise, config.dtype,
-                        problem.variant(config.variant))
-
-
 def start_state(data: Dataset, optimizer: str) -> TrainState:
     """θ₀ with every optimizer slot at zero, before the first update."""
     init = data.init.astype(np.float64)
@@ -126,7 +119,8 @@ def explain_step(config: RunConfig, data: Dataset, state: TrainState, shown: int
     corrections, denominators = None, None
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is explained too, infinities and all
         prediction, residual, loss = _forward(data, params, config.reduction, exact)
-        sums = data.features.T @ residual
+        sums = feature_sums(residual, [None if f.is_constant else data.features[:, i]
+                                       for i, f in enumerate(data.problem.features)])
         gradient = dtype.type(2 * scale) * sums
         new_params, new_slots = update(config.optimizer, params, gradient, slots, lr, state.t, np.sqrt)
         new_params = np.asarray(new_params, dtype=np.float64)

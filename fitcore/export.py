@@ -51,8 +51,10 @@ def cli_arguments(config: RunConfig) -> list[str]:
     """The ``python -m fitcore run|export`` arguments that rebuild ``config``."""
     c = config
     args = [c.problem, *_source_arguments(c), "--variant", c.variant, "--impl", c.impl, "--optimizer", c.optimizer,
-            "--lr", _number(c.lr), "--steps", str(c.steps), "--seed", str(c.seed), "--reduction", c.reduction,
-            "--dtype", c.dtype]
+            "--lr", _number(c.lr), "--steps", str(c.steps)]
+    if c.seed is not None:  # without one, the notebook's own data and start
+        args += ["--seed", str(c.seed)]
+    args += ["--reduction", c.reduction, "--dtype", c.dtype]
     if c.custom is None or c.custom.kind == "function":  # a file fixes its points, and takes no noise
         args += ["--points", str(c.points), "--noise", _number(c.noise)]
     if c.compiled:
@@ -244,7 +246,8 @@ def _header(spec: _Spec) -> str:
 def _data_lines(c: RunConfig) -> list[str]:
     source = c.custom
     if source is None:
-        return [f"data            {c.points} points, noise {c.noise:g}, seed {c.seed}"]
+        seed = f"seed {c.seed}" if c.seed is not None else "the notebook's own data and start"
+        return [f"data            {c.points} points, noise {c.noise:g}, {seed}"]
     model = f"model           polynomial of degree {source.degree}" + \
         (" in standardised x, z = (x - MU) / SIGMA" if source.standardise else "")
     if source.kind == "csv":
@@ -290,7 +293,8 @@ def _settings(spec: _Spec) -> str:
         else f"{1.0 / c.points!r}  # 1/POINTS: the loss is the mean squared error"
     lines = [
         "# --- settings",
-        f"SEED = {c.seed}",
+        f"SEED = {c.seed}" if c.seed is not None else
+        "SEED = 0  # draws as the notebook's code makes them; its own data and start replace them below",
         f"POINTS = {c.points}",
         f"NOISE = {_number(c.noise)}",
         f"DTYPE = {dtype}",
@@ -344,17 +348,40 @@ def _data(spec: _Spec) -> str:
 
 def _variant_start(spec: _Spec) -> str:
     """A notebook cell that starts from its own θ₀: the draws above still happen (the noise follows
-    them in the stream), then θ₀ is replaced by the values fitcore gives that cell."""
-    if spec.variant.init is None:
+    them in the stream), then θ₀ (and, where the notebook printed them, y) is replaced."""
+    variant, seed = spec.variant, spec.config.seed
+    if seed is None and (variant.start is not None or variant.data is not None):
+        return _notebook_own(spec)
+    if variant.init is None:
         return ""
-    values = ", ".join(_number(v) for v in spec.variant.init(spec.config.seed))
+    values = ", ".join(_number(v) for v in variant.init(0 if seed is None else seed))
     theta0 = f"torch.tensor([{values}]).to(DTYPE)" if spec.torch_data else f"np.array([{values}]).astype(DTYPE)"
     return _code("""
         # The notebook cell "{label}" does not start from the draw above but from
         # its own θ₀ (an nn.Linear cell: the layer's initialisation after torch.manual_seed(SEED)).
         # fitcore replays that start without torch; these are its values, float32 as torch drew them.
         theta0 = {theta0}
-        """, label=spec.variant.label, theta0=theta0)
+        """, label=variant.label, theta0=theta0)
+
+
+def _as_array(spec: _Spec, values: str) -> str:
+    if spec.torch_data:
+        return f"torch.tensor([{values}], dtype=torch.float64).to(DTYPE)"
+    return f"np.array([{values}]).astype(DTYPE)"
+
+
+def _notebook_own(spec: _Spec) -> str:
+    """The notebook's own data and start, which fitcore computed from what the notebook printed."""
+    variant = spec.variant
+    note = textwrap.wrap(f"The notebook's own data and start ({variant.seed_file}): {variant.start_note}",
+                         RULE_WIDTH - 2)
+    lines = [""] + ["# " + line for line in note]
+    if variant.data is not None:
+        lines.append("y = " + _as_array(spec, "\n    " + _wrapped_floats(variant.data(), 5).replace("\n", "\n    ")
+                                         + "\n"))
+    if variant.start is not None:
+        lines.append("theta0 = " + _as_array(spec, ", ".join(_number(v) for v in variant.start())))
+    return "\n".join(lines) + "\n"
 
 
 def _noise_line(spec: _Spec, draw: str) -> str:
@@ -402,7 +429,7 @@ def _recovery_data(spec: _Spec) -> str:
             y = 0.75 * (x - 9.5) ** 2 + noise  # d·(x − e)² + noise with d = 0.75, e = 9.5
             """)
     c = spec.config
-    sample = spec.problem.sample(c.seed, c.points, c.noise)
+    sample = spec.problem.sample(0 if c.seed is None else c.seed, c.points, c.noise)
     return _code("""
         # The notebook draws the noise, then θ₀, from torch's generator: torch.manual_seed(SEED),
         # torch.randn(POINTS), torch.randn(3). This script does not import torch, so these are those
@@ -546,7 +573,17 @@ def _linear_printer(spec: _Spec) -> str:
 
 
 def _recovery_printer(spec: _Spec) -> str:
-    return _code('''
+    backward = "MeanBackward0" if spec.config.reduction == "mean" else "SumBackward0"
+    start = _code('''
+        def print_start(theta: np.ndarray) -> None:
+            """The notebook's `loss` and `params.grad` before its first step (seed 002)."""
+            xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            features = np.stack([xs**2, xs, np.ones_like(xs)], axis=1)
+            residual = features @ theta - ys
+            print(f"tensor({{SCALE * (residual @ residual):.4f}}, grad_fn=<{backward}>)")
+            print("tensor([" + ", ".join(f"{{g:.4f}}" for g in 2 * SCALE * (features.T @ residual)) + "])")
+        ''', backward=backward) + "\n\n" if spec.variant.prints_intro and spec.variant.intro is not None else ""
+    return start + _code('''
         def tensor_text(theta: np.ndarray) -> str:
             """θ as the notebook's print(params) showed it: tensor([...], requires_grad=True)."""
             cells = [f"{{v:.4f}}" for v in theta]
@@ -565,7 +602,22 @@ def _recovery_printer(spec: _Spec) -> str:
 
 
 def _sine_printer(spec: _Spec) -> str:
-    return _code('''
+    intro = spec.variant.cell.intro if spec.variant.intro is not None and spec.variant.cell is not None else ()
+    start = ""
+    if intro and intro[0].startswith("a = "):
+        start = _code('''
+            def print_start(theta: np.ndarray) -> None:
+                """Seed 004's print of its random start."""
+                a, b, c, d = theta.tolist()
+                print(f"a = {{a!r}}, b = {{b!r}}, c = {{c!r}}, d = {{d!r}}")
+            ''') + "\n\n"
+    elif intro:
+        start = _code('''
+            def print_start(theta: np.ndarray) -> None:
+                """Seed 003's PyTorch cell names its device first."""
+                print("Using cpu device")
+            ''') + "\n\n"
+    return start + _code('''
         def print_progress(step: int, loss: float, theta: np.ndarray) -> None:
             """The notebook's print(t, loss) (seeds 003 and 004)."""
             print(step, loss)
@@ -683,7 +735,7 @@ def _eager_loop(spec: _Spec, *, forward: str, update: str, parameters: str, fina
 
 
 def _start_line(spec: _Spec) -> str:
-    printed = spec.problem.id == "linear-2x" and spec.variant.prints_intro
+    printed = spec.variant.prints_intro and (spec.problem.id == "linear-2x" or spec.variant.intro is not None)
     return "print_start(np.asarray(theta0, dtype=np.float64))" if printed else ""
 
 
@@ -809,7 +861,8 @@ def _numpy_style(spec: _Spec) -> _Style:
         loss = {reduce}(residual**2)
         """, unpack=spec.unpack("theta.astype(DTYPE)"), formula=spec.problem.formula_code, reduce=reduce)
     update = _code("""
-        grad = 2 * SCALE * (features.T @ residual)  # ∂loss/∂θᵢ = 2·SCALE·Σ r·φᵢ(x), the chain rule
+        doubled = 2 * residual  # ∂(r²)/∂r, then ∂loss/∂θᵢ = SCALE·Σ 2r·φᵢ(x): the chain rule, summed per
+        grad = SCALE * np.array([(doubled * column).sum() for column in features.T], dtype=DTYPE)  # feature, as seed 004
         {update}
         """, update=_update(spec, sqrt="np.sqrt"))
     return _Style((), model, _eager_loop(spec, forward=forward, update=update, parameters="theta.astype(np.float64)"))

@@ -6,12 +6,18 @@ NumPy arrays, torch tensors and TensorFlow tensors.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from . import notebook_prints as printed
+from .notebook_prints import PrintedCell
+from .notebook_starts import (printed_result, printed_start, start_from_losses, start_from_predictions,
+                              start_from_result)
+from .quadratic import QuadraticLoss, least_squares
 from .torch_rng import TorchRandn, nn_linear_init
 
 REDUCTIONS: tuple[str, ...] = ("mean", "sum")
@@ -39,7 +45,11 @@ X3 = Feature("x**3", "x^3", lambda x: x**3)
 
 @dataclass(frozen=True)
 class NotebookVariant:
-    """One run exactly as a notebook wrote it: its settings and how often it printed."""
+    """One run exactly as a notebook wrote it: its settings, how often it printed, and what it printed.
+
+    With no seed (``RunConfig.seed is None``) a run uses the notebook's own data and start: ``data`` and
+    ``start`` where the notebook printed enough to fix them, the demo's seed-0 draw elsewhere.
+    """
 
     key: str
     label: str
@@ -50,6 +60,18 @@ class NotebookVariant:
     prints_intro: bool = True  # whether this notebook cell prints the demo's lines before training
     # θ₀ for a seed when this notebook starts elsewhere than the demo's own draw (nn.Linear's init)
     init: Callable[[int], np.ndarray] | None = None
+    cell: PrintedCell | None = None  # what the notebook printed; None where it printed nothing
+    start: Callable[[], np.ndarray] | None = None  # the notebook's own θ₀, computed from what it printed
+    data: Callable[[], np.ndarray] | None = None   # the notebook's own y, where it printed them
+    # the lines printed before training, where this cell prints its own: (θ₀, data, loss scale s) -> lines
+    intro: Callable[[np.ndarray, "Dataset", float], list[str]] | None = None
+    start_note: str = ""  # one line: where the notebook's start comes from, or why it cannot be had
+
+    @property
+    def printed_steps(self) -> list[int]:
+        """The steps at which the notebook printed its loop's lines."""
+        count = len(self.cell.loop) if self.cell is not None else 0
+        return [self.log_phase + k * self.log_every for k in range(count)]
 
 
 @dataclass(frozen=True)
@@ -183,6 +205,9 @@ def _quadratic_bias_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.nda
     return y + (noise * z).astype(x.dtype) if noise > 0 else y
 
 
+_S000_NOTE = ("Seed 000 shows its code but none of its output, so there is nothing to check: the data are its "
+              "np.random.seed(0) draw and the bias starts at 0.0, as its code says.")
+
 QUADRATIC_BIAS = Problem(
     id="quadratic-bias",
     title="Quadratic bias",
@@ -204,10 +229,10 @@ QUADRATIC_BIAS = Problem(
     variants=(
         NotebookVariant("tensorflow", "TensorFlow notebook (GradientTape + Keras SGD)", "000_4ee5308108e1f69b.txt",
                         {"impl": "tf-tape", "optimizer": "sgd", "lr": 0.01, "steps": 2000, "reduction": "mean",
-                         "dtype": "float32"}, log_every=200),
+                         "dtype": "float32"}, log_every=200, start_note=_S000_NOTE),
         NotebookVariant("pytorch", "PyTorch notebook (torch.optim.SGD)", "000_4ee5308108e1f69b.txt",
                         {"impl": "torch-nn", "optimizer": "sgd", "lr": 0.01, "steps": 2000, "reduction": "mean",
-                         "dtype": "float32"}, log_every=200),
+                         "dtype": "float32"}, log_every=200, start_note=_S000_NOTE),
     ),
     sample=_quadratic_bias_sample,
     truth=lambda x: x**2 + 5.0,
@@ -230,6 +255,8 @@ def _linear_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
     return y + (noise * z).astype(x.dtype) if noise > 0 else y
 
 
+_S001_NOTE = "Seed 001's data and start are in its code: x = 1, 2, 3, 4, y = 2x, w = 0.0."
+
 LINEAR_2X = Problem(
     id="linear-2x",
     title="Linear 2x",
@@ -251,10 +278,11 @@ LINEAR_2X = Problem(
     variants=(
         NotebookVariant("numpy", "NumPy notebook (hand-written gradient, summed)", "001_4c9403ac5eb60673.txt",
                         {"impl": "numpy", "optimizer": "sgd", "lr": 0.01, "steps": 20, "reduction": "sum",
-                         "dtype": "float32"}, log_every=2),
+                         "dtype": "float32"}, log_every=2, cell=printed.LINEAR_NUMPY, start_note=_S001_NOTE),
         NotebookVariant("pytorch", "PyTorch notebook (autograd, mean loss)", "001_4c9403ac5eb60673.txt",
                         {"impl": "torch-autograd", "optimizer": "sgd", "lr": 0.01, "steps": 100,
-                         "reduction": "mean", "dtype": "float32"}, log_every=10, prints_intro=False),
+                         "reduction": "mean", "dtype": "float32"}, log_every=10, prints_intro=False,
+                        cell=printed.LINEAR_PYTORCH, start_note=_S001_NOTE),
     ),
     sample=_linear_sample,
     truth=lambda x: 2 * x,
@@ -288,6 +316,24 @@ def _recovery_derived(p: np.ndarray) -> dict[str, float]:
     return {"d̂": a, "ê": -b / (2 * a) if a != 0 else math.nan}
 
 
+def _recovery_start() -> np.ndarray:
+    x = np.arange(len(printed.RECOVERY_YHAT), dtype=np.float64)
+    return start_from_predictions(np.stack([x**2, x, np.ones_like(x)], axis=1), np.array(printed.RECOVERY_YHAT))
+
+
+def _recovery_printed_y() -> np.ndarray:
+    return np.array(printed.RECOVERY_Y, dtype=np.float64)
+
+
+def _recovery_intro(params: np.ndarray, data: "Dataset", scale: float) -> list[str]:
+    # The notebook's `loss` and `params.grad` cells, printed before its first step: s·Σr² and 2s·Φᵀr.
+    features, target = data.features.astype(np.float64), (data.y - data.offset).astype(np.float64)
+    residual = features @ np.asarray(params, dtype=np.float64) - target
+    backward = "MeanBackward0" if scale != 1 else "SumBackward0"
+    gradient = ", ".join(f"{g:.4f}" for g in 2 * scale * (features.T @ residual))
+    return [f"tensor({scale * (residual @ residual):.4f}, grad_fn=<{backward}>)", f"tensor([{gradient}])"]
+
+
 QUADRATIC_RECOVERY = Problem(
     id="quadratic-recovery",
     title="Quadratic recovery",
@@ -307,9 +353,16 @@ QUADRATIC_RECOVERY = Problem(
     default_noise=3.0,
     rng="torch",
     variants=(
-        NotebookVariant("pytorch", "PyTorch notebook (autograd, 1,000,000 steps)", "002_74e8b9560e6de183.txt",
-                        {"impl": "torch-autograd", "optimizer": "sgd", "lr": 1e-5, "steps": 1_000_000,
-                         "reduction": "mean", "dtype": "float32"}, log_every=100_000),
+        # One step by hand, then learner(1000000, 100000, 1e-5): 1,000,001 updates, and the learner's
+        # step i (printed when i % 100000 == 0) is this run's step i + 1.
+        NotebookVariant("pytorch", "PyTorch notebook (one step by hand, then 1,000,000 steps)",
+                        "002_74e8b9560e6de183.txt",
+                        {"impl": "torch-autograd", "optimizer": "sgd", "lr": 1e-5, "steps": 1_000_001,
+                         "reduction": "mean", "dtype": "float32"}, log_every=100_000, log_phase=1,
+                        cell=printed.RECOVERY_LEARNER, start=_recovery_start, data=_recovery_printed_y,
+                        intro=_recovery_intro,
+                        start_note="The notebook's own data are its printed y (4 decimals); its start is the "
+                                   "a·x² + b·x + c that best fits its 20 printed predictions ŷ."),
     ),
     sample=_recovery_sample,
     truth=lambda x: RECOVERY_D * (x - RECOVERY_E) ** 2 + 1,
@@ -339,6 +392,38 @@ def _sine_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
     return y + (noise * z).astype(x.dtype) if noise > 0 else y
 
 
+_SINE_SGD = {"optimizer": "sgd", "lr": 1e-6, "reduction": "sum"}
+_REBUILT_NOTE = ("The start is rebuilt from the cell's printed numbers: plain gradient descent is affine in its start, so "
+                 "every direction that had not decayed below rounding can be recovered (from the Result in float64, "
+                 "from the printed losses in float32).")
+
+
+@functools.cache
+def _sine_notebook_quad(dtype: str) -> QuadraticLoss:
+    """The summed loss over the notebooks' 2000 points, in the cell's dtype."""
+    data = make_dataset(SINE_CUBIC, 0, SINE_CUBIC.default_points, 0.0, dtype)
+    return least_squares(data.features.astype(np.float64), (data.y - data.offset).astype(np.float64), 1.0)
+
+
+def _rebuilt(cell: PrintedCell, dtype: str) -> Callable[[], np.ndarray]:
+    """θ₀ of a plain-SGD sine cell: run back from its printed Result in float64, fitted to its printed
+    losses in float32 (whose rounding the Result's inversion would magnify)."""
+    losses = [(int(step), float(loss)) for step, loss in (line.split() for line in cell.loop)]
+
+    @functools.cache
+    def start() -> np.ndarray:
+        quad, result = _sine_notebook_quad(dtype), printed_result(cell.final[0])
+        if dtype == "float32":
+            return start_from_losses(quad, _SINE_SGD["lr"], losses, result, cell.steps)
+        return start_from_result(quad, _SINE_SGD["lr"], cell.steps, result, early=losses[0])
+    return start
+
+
+def _sine_start_line(params: np.ndarray, data: "Dataset", scale: float) -> list[str]:
+    # Seed 004's print(f'a = {a}, b = {b}, c = {c}, d = {d}') before its loop.
+    return [", ".join(f"{name} = {float(value)!r}" for name, value in zip("abcd", params))]
+
+
 SINE_CUBIC = Problem(
     id="sine-cubic",
     title="Sine cubic fit",
@@ -358,27 +443,38 @@ SINE_CUBIC = Problem(
     default_noise=0.0,
     rng="numpy",
     variants=(
-        NotebookVariant("numpy-2000", "NumPy by hand, 2000 steps (the default)", "003_c5e7d112216a8321.txt",
-                        {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 2000, "reduction": "sum",
-                         "dtype": "float64"}, log_every=100, log_phase=99),
-        NotebookVariant("numpy-2400", "NumPy by hand, 2400 steps (seed 003)", "003_c5e7d112216a8321.txt",
-                        {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 2400, "reduction": "sum",
-                         "dtype": "float64"}, log_every=100, log_phase=99),
-        NotebookVariant("torch-2400", "PyTorch autograd, 2400 steps (seed 003)", "003_c5e7d112216a8321.txt",
-                        {"impl": "torch-autograd", "optimizer": "sgd", "lr": 1e-6, "steps": 2400,
-                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99),
-        NotebookVariant("numpy-5000", "NumPy by hand, 5000 steps (seed 004)", "004_cca55be47e3356f3.txt",
-                        {"impl": "numpy", "optimizer": "sgd", "lr": 1e-6, "steps": 5000, "reduction": "sum",
-                         "dtype": "float64"}, log_every=100, log_phase=0),
-        NotebookVariant("torch-manual-5000", "PyTorch tensors by hand, 5000 steps (seed 004)",
-                        "004_cca55be47e3356f3.txt",
-                        {"impl": "torch-manual", "optimizer": "sgd", "lr": 1e-6, "steps": 5000,
-                         "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99),
-        NotebookVariant("nn-rmsprop", "nn.Linear + RMSprop lr 1e-3, 2400 steps (seed 003)",
-                        "003_c5e7d112216a8321.txt",
+        NotebookVariant("numpy-5000", "NumPy by hand, 5000 steps (seed 004)", printed.S004,
+                        _SINE_SGD | {"impl": "numpy", "steps": 5000, "dtype": "float64"}, log_every=100,
+                        log_phase=0, cell=printed.SINE_004_NUMPY, intro=_sine_start_line,
+                        start=lambda: printed_start(printed.SINE_004_NUMPY.intro[0]),
+                        start_note="Seed 004 printed its random start in full; the run starts there."),
+        NotebookVariant("numpy-2000", "NumPy by hand, 2000 steps (seed 003's cell, stopped early)", printed.S003,
+                        _SINE_SGD | {"impl": "numpy", "steps": 2000, "dtype": "float64"}, log_every=100,
+                        log_phase=99, cell=printed.SINE_003_NUMPY, start=_rebuilt(printed.SINE_003_NUMPY, "float64"),
+                        start_note=_REBUILT_NOTE),
+        NotebookVariant("numpy-2400", "NumPy by hand, 2400 steps (seed 003)", printed.S003,
+                        _SINE_SGD | {"impl": "numpy", "steps": 2400, "dtype": "float64"}, log_every=100,
+                        log_phase=99, cell=printed.SINE_003_NUMPY, start=_rebuilt(printed.SINE_003_NUMPY, "float64"),
+                        start_note=_REBUILT_NOTE),
+        NotebookVariant("torch-2400", "PyTorch autograd, 2400 steps (seed 003)", printed.S003,
+                        _SINE_SGD | {"impl": "torch-autograd", "steps": 2400, "dtype": "float32"}, log_every=100,
+                        log_phase=99, cell=printed.SINE_003_TORCH, intro=lambda params, data, scale: ["Using cpu device"],
+                        start=_rebuilt(printed.SINE_003_TORCH, "float32"), start_note=_REBUILT_NOTE),
+        NotebookVariant("torch-manual-5000", "PyTorch tensors by hand, 5000 steps (seed 004)", printed.S004,
+                        _SINE_SGD | {"impl": "torch-manual", "steps": 5000, "dtype": "float32"}, log_every=100,
+                        log_phase=99, cell=printed.SINE_004_MANUAL, start=_rebuilt(printed.SINE_004_MANUAL, "float32"),
+                        start_note=_REBUILT_NOTE),
+        NotebookVariant("torch-autograd-5000", "PyTorch autograd, 5000 steps (seed 004)", printed.S004,
+                        _SINE_SGD | {"impl": "torch-autograd", "steps": 5000, "dtype": "float32"}, log_every=100,
+                        log_phase=99, cell=printed.SINE_004_AUTOGRAD,
+                        start=_rebuilt(printed.SINE_004_AUTOGRAD, "float32"), start_note=_REBUILT_NOTE),
+        NotebookVariant("nn-rmsprop", "nn.Linear + RMSprop lr 1e-3, 2400 steps (seed 003)", printed.S003,
                         {"impl": "torch-nn", "optimizer": "rmsprop", "lr": 1e-3, "steps": 2400,
                          "reduction": "sum", "dtype": "float32"}, log_every=100, log_phase=99,
-                        init=_nn_linear_start),
+                        init=_nn_linear_start, cell=printed.SINE_003_NN,
+                        start_note="This cell's nn.Linear start was never printed and RMSprop cannot be run "
+                                   "backwards to find it: the run starts from nn.Linear's initialisation after "
+                                   "torch.manual_seed of the seed (0 when none is set)."),
     ),
     sample=_sine_sample,
     truth=np.sin,
@@ -421,16 +517,28 @@ class Dataset:
                        self.offset.astype(np.float64))
 
 
-def make_dataset(problem: Problem, seed: int, points: int, noise: float, dtype: str,
+def make_dataset(problem: Problem, seed: int | None, points: int, noise: float, dtype: str,
                  variant: NotebookVariant | None = None) -> Dataset:
     """Draw the problem's data for one seed in the run's dtype (float32 is what the notebooks use).
 
-    A notebook variant with its own starting point (``variant.init``) replaces the drawn θ₀.
+    ``seed=None`` asks for the notebook's own data and start: the variant's printed ``data`` and
+    rebuilt ``start`` where it has them, and the seed-0 draw (the notebooks' ``np.random.seed(0)``, or
+    data with no randomness at all) for the rest. With a seed, a variant with its own starting rule
+    (``variant.init``, nn.Linear's initialisation) replaces the drawn θ₀.
     """
     np_dtype = np.dtype(dtype)
-    sample = problem.sample(seed, points, noise)
+    own = seed is None and variant is not None
+    sample = problem.sample(0 if seed is None else seed, points, noise)
     x = sample.x.astype(np_dtype)
-    y = np.asarray(problem.target(x, sample.z, noise), dtype=np_dtype)
+    if own and variant.data is not None:
+        y = variant.data().astype(np_dtype)
+    else:
+        y = np.asarray(problem.target(x, sample.z, noise), dtype=np_dtype)
     features, offset = problem.design(x)
-    init = variant.init(seed) if variant is not None and variant.init is not None else sample.init
+    if own and variant.start is not None:
+        init = variant.start()
+    elif variant is not None and variant.init is not None:
+        init = variant.init(0 if seed is None else seed)
+    else:
+        init = sample.init
     return Dataset(problem, x, y, np.asarray(init, dtype=np.float64).astype(np_dtype), features, offset)

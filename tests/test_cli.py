@@ -30,10 +30,10 @@ SEEDS = Path(os.environ.get("FITCORE_SEEDS", REPO.parent / "shared" / "seeds"))
 
 # The documented keys of ``run --json`` and the JSON types each holds.
 RESULT_TYPES: dict[str, tuple[type, ...]] = {
-    "problem": (str,), "impl": (str,), "optimizer": (str,), "lr": (float,), "steps": (int,), "seed": (int,),
+    "problem": (str,), "impl": (str,), "optimizer": (str,), "lr": (float,), "steps": (int,), "seed": (int, type(None)),
     "reduction": (str,), "dtype": (str,), "param_names": (list,), "data": (dict,), "init": (list,),
     "final": (dict,), "history": (list,), "status": (str,), "diverged_at": (int, type(None)), "optimum": (dict,),
-    "elapsed_s": (float,),
+    "elapsed_s": (float,), "notebook": (dict,),
 }
 RESULT_KEYS = set(RESULT_TYPES)
 
@@ -93,7 +93,9 @@ def test_that_run_json_prints_one_strict_json_object_with_every_documented_key()
     assert all(isinstance(v, float) for v in result["data"]["x"] + result["data"]["y"] + result["init"])
     assert (result["problem"], result["impl"], result["optimizer"], result["steps"]) == ("linear-2x", "numpy",
                                                                                          "sgd", 20)
-    assert isinstance(result["lr"], float) and isinstance(result["seed"], int)
+    assert isinstance(result["lr"], float) and result["seed"] is None  # the notebook's own data and start
+    assert result["notebook"]["verdict"] == "all 12 lines agree to every printed digit"
+    assert [line["notebook"] for line in result["notebook"]["lines"]] == result["log"]
     assert result["reduction"] == "sum" and result["dtype"] == "float32"
     assert result["param_names"] == ["w"]
     assert result["data"] == {"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 4.0, 6.0, 8.0]}

@@ -87,12 +87,12 @@ def test_that_missing_frameworks_are_listed_with_their_pip_command() -> None:
 
 
 def test_that_long_runs_are_capped_and_the_plan_says_so() -> None:
-    config = RunConfig.notebook("quadratic-recovery")  # 1,000,000 steps
+    config = RunConfig.notebook("quadratic-recovery")  # 1,000,001 steps: one by hand, then the learner's million
     frameworks, optimizers = plan_frameworks(config), plan_optimizers(config)
     assert frameworks.steps == FRAMEWORK_MAX_STEPS and frameworks.capped
     assert optimizers.steps == OPTIMIZER_MAX_STEPS and optimizers.capped
     assert all(job.config.steps == FRAMEWORK_MAX_STEPS for job in frameworks.jobs)
-    assert "capped from 1,000,000" in frameworks.path and "capped from 1,000,000" in optimizers.path
+    assert "capped from 1,000,001" in frameworks.path and "capped from 1,000,001" in optimizers.path
     short = plan_frameworks(RunConfig.notebook("linear-2x"))
     assert short.steps == 20 and not short.capped and "capped" not in short.path
 

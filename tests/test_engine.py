@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import fitcore
+from fitcore.config import dataset_of
 from fitcore import (HISTORY_CAP, History, Limits, Run, RunConfig, Schedule, StopConditions, get_problem, iterate,
                      make_dataset, quadratic_loss, record_steps, train)
 from fitcore.engine import DIVERGENCE_FACTOR, MAX_LOG_LINES
@@ -17,7 +18,7 @@ from conftest import ALL_IMPLS, assert_losses_close, assert_params_close, quadra
 
 
 def data_of(config: RunConfig) -> fitcore.Dataset:
-    return make_dataset(get_problem(config.problem), config.seed, config.points, config.noise, config.dtype)
+    return dataset_of(config)
 
 
 def finite_everywhere(run: Run, snapshots: list = ()) -> None:
@@ -372,11 +373,11 @@ def test_that_a_million_step_run_keeps_at_most_2000_points_dense_early_and_the_l
     run = train(RunConfig.notebook("quadratic-recovery", impl="analytic", dtype="float64"))
     steps, losses, params = run.history.arrays()
     assert 1000 <= len(steps) <= HISTORY_CAP
-    assert steps[-1] == 1_000_000 and np.all(np.diff(steps) > 0)
+    assert steps[-1] == 1_000_001 and np.all(np.diff(steps) > 0)  # the notebook's step by hand, then 1,000,000
     np.testing.assert_array_equal(steps[:51], np.arange(51))  # every one of the first 50 steps
     assert np.sum(steps <= 10_000) > np.sum(steps > 990_000) * 10
     assert params.shape == (len(steps), 3) and np.all(np.isfinite(losses))
-    assert len(run.log) <= MAX_LOG_LINES + 2
+    assert len(run.log) <= MAX_LOG_LINES + 2  # the notebook's loss and gradient lines before its loop
 
 
 def test_that_history_memory_does_not_grow_with_the_number_of_steps() -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import fitcore
+from fitcore.config import dataset_of
 from fitcore import DTYPES, IMPLEMENTATIONS, OPTIMIZERS, FrameworkMissing, Run, RunConfig, get_problem, make_dataset
 from fitcore import quadratic_loss
 from fitcore.impl import StepSettings, TrainState, make_stepper
@@ -58,8 +59,10 @@ def setting(problem_id: str, optimizer: str, dtype: str) -> tuple[RunConfig, flo
     distance to the optimum in STEPS steps, keeping every gradient well away from zero, where float32
     would decide the sign of a step.
     """
-    config = RunConfig.notebook(problem_id, dtype=dtype, steps=STEPS)
-    data = make_dataset(get_problem(problem_id), config.seed, config.points, config.noise, dtype)
+    # Seed 0's draws, whose start is far from the optimum in every coordinate (seed 004's printed start
+    # sits 0.03 from it in c, which would leave rmsprop and adam a rate too small to move the loss).
+    config = RunConfig.notebook(problem_id, dtype=dtype, steps=STEPS, seed=0)
+    data = dataset_of(config, dtype)
     quad = quadratic_loss(data, config.reduction)
     distance = float(np.abs(data.init.astype(np.float64) - quad.optimum).min())
     lr = {"sgd": 0.1 * quad.max_stable_lr, "momentum": 0.01 * quad.max_stable_lr,
@@ -71,7 +74,7 @@ def setting(problem_id: str, optimizer: str, dtype: str) -> tuple[RunConfig, flo
 def reference(problem_id: str, optimizer: str, dtype: str, convention: str) -> tuple[np.ndarray, np.ndarray]:
     """Losses at θ_0..θ_STEPS and θ_0..θ_STEPS, float64, from the run's own data (float32 values upcast)."""
     config, lr = setting(problem_id, optimizer, dtype)
-    data = make_dataset(get_problem(problem_id), config.seed, config.points, config.noise, dtype).as_float64()
+    data = dataset_of(config, dtype).as_float64()
     quad = quadratic_of(data, config.reduction)
     losses, params = reference_run(quad, data.init, optimizer, np.full(STEPS, lr), convention)
     return np.append(losses, quad.loss(params[-1])), params
@@ -167,7 +170,7 @@ def test_that_hand_written_gradients_equal_autograds(problem_id: str, impl: str,
     require(impl)
     require("torch-autograd")
     config = RunConfig.notebook(problem_id, dtype=dtype)
-    data = make_dataset(get_problem(problem_id), config.seed, config.points, config.noise, dtype)
+    data = dataset_of(config, dtype)
     rng = np.random.default_rng(11)
     for reduction in ("mean", "sum"):
         stepper = make_stepper(impl, data, StepSettings(optimizer="sgd", lr=1.0, reduction=reduction,

@@ -93,8 +93,8 @@ QUOTED = [
     ("quadratic-recovery", "diverging", lambda r: r.diverged_at == 40 and round(r.initial_loss) == 36827),
     ("quadratic-recovery", "adam", lambda r: round(r.current_loss, 2) == 5.92
      and 3000 < r.history.steps[int(np.argmax(np.array(r.history.losses) < 5.93))] < 3500),
-    ("sine-cubic", "notebook", lambda r: round(r.current_loss, 2) == 11.09
-     and 1850 < r.history.losses[r.history.steps.index(100)] < 1950),
+    ("sine-cubic", "notebook", lambda r: round(r.current_loss, 2) == 9.47 and r.config.seed is None
+     and 1550 < r.history.losses[r.history.steps.index(100)] < 1650),
     ("sine-cubic", "mean", lambda r: round(r.current_loss) == 259 and round(r.initial_loss) == 743),
     ("sine-cubic", "diverging", lambda r: r.diverged_at == 42),
     ("sine-cubic", "momentum", lambda r: f"{r.current_loss:.6f}" == "8.817165"),

@@ -75,14 +75,17 @@ NOTEBOOK_SETTINGS = [
                                 dtype="float32"), 2, 0),
     ("linear-2x", "pytorch", dict(impl="torch-autograd", optimizer="sgd", lr=0.01, steps=100, reduction="mean",
                                   dtype="float32"), 10, 0),
-    ("quadratic-recovery", "pytorch", dict(impl="torch-autograd", optimizer="sgd", lr=1e-5, steps=1_000_000,
-                                           reduction="mean", dtype="float32"), 100_000, 0),
+    # one step by hand, then learner(1000000, 100000, 1e-5), whose step i is the run's step i + 1
+    ("quadratic-recovery", "pytorch", dict(impl="torch-autograd", optimizer="sgd", lr=1e-5, steps=1_000_001,
+                                           reduction="mean", dtype="float32"), 100_000, 1),
     ("sine-cubic", "torch-2400", dict(impl="torch-autograd", optimizer="sgd", lr=1e-6, steps=2400, reduction="sum",
                                       dtype="float32"), 100, 99),
     ("sine-cubic", "numpy-5000", dict(impl="numpy", optimizer="sgd", lr=1e-6, steps=5000, reduction="sum",
                                       dtype="float64"), 100, 0),
     ("sine-cubic", "torch-manual-5000", dict(impl="torch-manual", optimizer="sgd", lr=1e-6, steps=5000,
                                              reduction="sum", dtype="float32"), 100, 99),
+    ("sine-cubic", "torch-autograd-5000", dict(impl="torch-autograd", optimizer="sgd", lr=1e-6, steps=5000,
+                                               reduction="sum", dtype="float32"), 100, 99),
     ("sine-cubic", "nn-rmsprop", dict(impl="torch-nn", optimizer="rmsprop", lr=1e-3, steps=2400, reduction="sum",
                                       dtype="float32"), 100, 99),
 ]
@@ -299,7 +302,8 @@ def test_that_seed_002s_data_equal_torch_manual_seed_0_and_randn() -> None:
 
 
 def test_that_seed_002s_million_steps_end_where_the_float64_loop_ends_and_report_d_and_e() -> None:
-    run = train(RunConfig.notebook("quadratic-recovery", impl="analytic", dtype="float64"))
+    # torch.manual_seed(0)'s data, which baseline.md measured, and the learner's 1,000,000 steps alone
+    run = train(RunConfig.notebook("quadratic-recovery", impl="analytic", dtype="float64", seed=0, steps=1_000_000))
     assert run.status == "completed" and run.step == 1_000_000
     a, b, c = run.current_params
     # baseline.md, numpy f64 loop of the seed's 1,000,000 steps
@@ -308,16 +312,18 @@ def test_that_seed_002s_million_steps_end_where_the_float64_loop_ends_and_report
     assert run.problem.derived(run.current_params) == {"d̂": pytest.approx(a, rel=1e-15),
                                                        "ê": pytest.approx(-b / (2 * a), rel=1e-15)}
     # the notebook records every 100,000 steps: ten lines, "loss tensor([a, b, c], requires_grad=True)"
-    assert [line.step for line in run.log] == list(range(0, 1_000_000, 100_000))
+    loop = [line for line in run.log if line.kind == "step"]
+    assert [line.step for line in loop] == list(range(1, 1_000_000, 100_000))  # the learner's i = step − 1
     assert all(re.fullmatch(r"[0-9.e+-]+ tensor\(\[ *-?[0-9.]+(, +-?[0-9.]+){2}\], requires_grad=True\)",
-                            line.text) for line in run.log)
+                            line.text) for line in loop)
+    assert [line.kind for line in run.log[:2]] == ["intro", "intro"]  # its loss and gradient before the loop
 
 
 @pytest.mark.parametrize("variant, impl", [("numpy-5000", "numpy"), ("torch-manual-5000", "torch-manual"),
                                            ("numpy-5000", "torch-autograd")])
 def test_that_seed_004s_5000_steps_reach_loss_8_8172(variant: str, impl: str) -> None:
     require(impl)
-    run = train(RunConfig.notebook("sine-cubic", variant, impl=impl))
+    run = train(RunConfig.notebook("sine-cubic", variant, impl=impl, seed=0))  # baseline.md's start
     assert run.step == 5000
     assert f"{run.current_loss:.4f}" == "8.8172"
     if run.config.dtype == "float64":

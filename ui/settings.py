@@ -23,13 +23,14 @@ MIN_LR = 1e-12
 # 2-core machine that also trains: 5/s is the most the browser draws without falling behind (a
 # backlog would keep the charts moving for seconds after Pause). Faster machines can ask for 20.
 DEFAULT_RATE = 5
+NO_VALUE = ("", "none", "off", "notebook")  # an optional setting left unset (a seed: the notebook's own data)
 
 
 @dataclass(frozen=True)
 class Setting:
     key: str            # query-string key, and the widget key after "<page>:"
     label: str
-    kind: str           # choice | int | float | bool | optional-float
+    kind: str           # choice | int | float | bool | optional-float | optional-int
     low: float | None = None
     high: float | None = None
     run: bool = True    # part of the RunConfig (view settings like chart rate are not)
@@ -47,7 +48,7 @@ def settings_for(problem: Problem) -> tuple[Setting, ...]:
         Setting("opt", "Optimizer", "choice"),
         Setting("lr", "Learning rate", "float", MIN_LR, MAX_LR),
         Setting("steps", "Steps", "int", 1, MAX_STEPS),
-        Setting("seed", "Seed", "int", 0, MAX_SEED),
+        Setting("seed", "Seed", "optional-int", 0, MAX_SEED),
         Setting("red", "Loss reduction", "choice"),
         Setting("dtype", "dtype", "choice"),
         Setting("points", "Points", "int", low, high),
@@ -121,8 +122,8 @@ def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig
     return RunConfig(problem=problem.id, variant=values["nb"], impl=values["impl"], optimizer=values["opt"],
                      lr=float(values["lr"]), steps=int(values["steps"]), reduction=values["red"],
                      dtype=values["dtype"], points=int(values["points"]), noise=float(values["noise"]),
-                     seed=int(values["seed"]), compiled=bool(values["compiled"]), schedule=schedule, stop=stop,
-                     device=runs_on_device(values), **_source(problem))
+                     seed=None if values["seed"] is None else int(values["seed"]), compiled=bool(values["compiled"]),
+                     schedule=schedule, stop=stop, device=runs_on_device(values), **_source(problem))
 
 
 def _shown(raw: str) -> str:
@@ -146,7 +147,7 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
         if lowered in ("0", "false", "no", "off"):
             return False, None
         return None, "not true or false"
-    if setting.kind == "optional-float" and text.lower() in ("", "none", "off"):
+    if setting.kind in ("optional-float", "optional-int") and text.lower() in NO_VALUE:
         return None, None
     try:
         number = float(text)
@@ -154,7 +155,7 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
         return None, "not a number"
     if not math.isfinite(number):
         return None, "not a finite number"
-    if setting.kind == "int":
+    if setting.kind in ("int", "optional-int"):
         if not number.is_integer():
             return None, "not a whole number"
         number = int(number)
@@ -213,7 +214,7 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
 
 def format_value(setting: Setting, value: Any) -> str:
     if value is None:
-        return "off"
+        return "notebook" if setting.key == "seed" else "off"
     if setting.kind == "bool":
         return "1" if value else "0"
     if setting.kind in ("float", "optional-float"):

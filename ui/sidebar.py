@@ -6,7 +6,7 @@ a shareable URL seeds them on the first visit, and every rerun writes them back 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -21,7 +21,9 @@ from .state import DemoState, widget_key
 from .view import draw_chart
 
 DECADES = tuple(10.0**k for k in range(-10, 3))
-STOP_DEFAULTS = {"below": 1e-3, "plateau": 1e-6}
+# Settings that may be unset (None), each with a toggle "<name>_on" and the value its input shows when
+# switched on: the early stops, and the seed (unset: the notebook's own data and start).
+OPTIONAL_DEFAULTS = {"below": 1e-3, "plateau": 1e-6, "seed": 0}
 
 
 def _decade(lr: float) -> float:
@@ -39,9 +41,9 @@ def _seed_widgets(problem: Problem, values: dict[str, Any], only_missing: bool =
         if not (only_missing and key in st.session_state):
             st.session_state[key] = value
     for name, value in values.items():
-        if name in STOP_DEFAULTS:
+        if name in OPTIONAL_DEFAULTS:
             put(name + "_on", value is not None)
-            put(name, value if value is not None else STOP_DEFAULTS[name])
+            put(name, value if value is not None else OPTIONAL_DEFAULTS[name])
         else:
             put(name, value)
     if "lr" in values:
@@ -107,6 +109,19 @@ def device_choice(problem: Problem) -> None:
         st.caption("Not on this server — " + "; ".join(absent) + ".")
 
 
+def _data_source(problem: Problem, key: Callable[[str], str]) -> bool:
+    """The notebook's own data and start, or fresh data from a seed; True for the notebook's own."""
+    st.toggle("Fresh data from a seed", key=key("seed_on"),
+              help="Off: the notebook's own data and starting point, so its printed lines can be checked "
+                   "digit by digit. On: data and start drawn from the seed below.")
+    if st.session_state[key("seed_on")]:
+        st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
+        return False
+    variant = problem.variant(st.session_state[key("nb")])
+    st.caption(variant.start_note)
+    return True
+
+
 def render(problem: Problem, state: DemoState) -> dict[str, Any]:
     """Draw the sidebar; returns the current setting values and writes them to the URL."""
     initialise(problem, state)
@@ -145,15 +160,25 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         left.radio("Loss", choices_for(problem, "red"), key=key("red"), horizontal=True,
                    help="mean: s = 1/N; sum: s = 1 (seed 001's NumPy gradient, seeds 003/004).")
         right.radio("dtype", choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
-        st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
+        if problem.source is None:
+            own = _data_source(problem, key)
+        else:  # your own data's noise needs a seed; no notebook stands behind it
+            st.session_state[key("seed_on")] = True
+            st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
         if problem.source is None:  # a page over your own data draws these beside its data source
             with st.expander("Data"):
                 low, high = points_bounds(problem, {"impl": impl_id, "device": st.session_state.get(key("device"))})
                 if st.session_state.get(key("points"), low) > high:  # a GPU run's points, now on the CPU
                     st.session_state[key("points")] = high
-                st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"))
+                printed = problem.variant(st.session_state[key("nb")]).data is not None
+                st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"),
+                                disabled=own and printed,
+                                help="The notebook printed its data: fresh data from a seed can have other "
+                                     "counts." if own and printed else None)
                 st.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.5,
-                                key=key("noise"), format="%g")
+                                key=key("noise"), format="%g", disabled=own,
+                                help="Noise is drawn from a seed: switch on fresh data to change it." if own
+                                else None)
         with st.expander("Learning-rate schedule"):
             kind = st.selectbox("Schedule", choices_for(problem, "sched"), key=key("sched"),
                                 format_func=SCHEDULE_LABELS.get)
@@ -180,7 +205,7 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
     values = {}
     for setting in settings_for(problem):
         name = setting.key
-        if name in STOP_DEFAULTS:
+        if name in OPTIONAL_DEFAULTS:
             values[name] = st.session_state[key(name)] if st.session_state[key(name + "_on")] else None
         elif name == "device":  # drawn only for PyTorch; kept for when PyTorch is chosen again
             values[name] = st.session_state.get(key(name), state.values.get("device", "cpu"))

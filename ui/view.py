@@ -14,6 +14,7 @@ from streamlit import dataframe_util
 from fitcore import FRAMEWORK_NAMES, Run, get_implementation
 
 from . import charts
+from .notebook_panel import draw_notebook_lines
 from .state import PinnedRun
 
 DEFAULT_AXES = {"quadratic-recovery": (0, 1), "sine-cubic": (1, 3)}
@@ -105,8 +106,13 @@ class TrainView:
             self.landscape = st.empty()
         self.extra = st.empty()
         self.extra_chart = st.empty()
-        st.markdown("**What the notebook prints**")
-        self.log = st.empty()
+        # Your own data has no notebook behind it: its printed lines stand alone.
+        ours, theirs = st.columns(2) if run.problem.source is None else (st.container(), None)
+        ours.markdown("**What this run prints**")
+        self.log = ours.empty()
+        if theirs is not None:
+            theirs.markdown("**What the notebook printed**")
+        self.notebook = theirs.empty() if theirs is not None else None
         self._static: dict[str, tuple[Any, dict[str, pd.DataFrame], dict[str, bytes]]] = {}
         self._drawn: dict[str, Any] = {}
         self._slow_due: dict[str, float] = {}
@@ -201,8 +207,10 @@ class TrainView:
             quad, problem.param_names, frame.steps, frame.path, frame.params, start, self.axes, land_static, at_rest))
         self.draw_extra(run, frame, training)
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
-            self.log.code(run.log_text() or "(the lines the notebook prints appear here as the run goes)",
+            self.log.code(run.log_text() or "(the lines the notebook's code prints appear here as the run goes)",
                           language=None)
+        if self.notebook is not None and self._changed("notebook", (id(run), len(run.log), run.config, run.finished)):
+            draw_notebook_lines(self.notebook, run)
 
     def draw_loss_note(self, frame: Frame) -> None:
         """A loss of exactly 0 (linear-2x fits w = 2 exactly) has no place on a log axis: the line stops

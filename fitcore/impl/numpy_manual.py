@@ -15,6 +15,14 @@ from .base import LoopStepper, StepSettings, TrainState
 from .linear_steps import advances_in_blocks, iterate, powers, step_map
 
 
+def feature_sums(residual: np.ndarray, columns: Sequence[Any]) -> np.ndarray:
+    """Σ r·φᵢ(x) for each feature φᵢ (None: the constant 1), each summed on its own as seeds 003 and 004
+    write it (``grad_b = (grad_y_pred * x).sum()``): NumPy's pairwise sum, so their printed digits
+    come out the same (one matrix product would round differently)."""
+    return np.array([residual.sum() if column is None else (residual * column).sum() for column in columns],
+                    dtype=residual.dtype)
+
+
 class NumpyStepper(LoopStepper):
     def __init__(self, data: Dataset, settings: StepSettings) -> None:
         super().__init__(data, settings)
@@ -22,13 +30,16 @@ class NumpyStepper(LoopStepper):
         self.at_x = self.problem.features_at(self.x)
         self.phi = data.features
         self.reduce = np.mean if settings.reduction == "mean" else np.sum
-        self.grad_scale = data.dtype.type(2 * self.scale)
+        self.grad_scale = data.dtype.type(self.scale)
+        self.feature_values = self.at_x.values
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 
     def _step(self, lr: float, t: int) -> Any:
         residual = self.at_x.predict(self.params.astype(self.x.dtype)) - self.y
         loss = self.reduce(residual**2)                     # s·Σ r²
-        grad = self.grad_scale * (self.phi.T @ residual)     # ∂/∂θᵢ = 2s·Σ r·φᵢ(x): chain rule through r²
+        grad = feature_sums(2 * residual, self.feature_values)  # ∂/∂θᵢ = s·Σ 2r·φᵢ(x): chain rule through r²
+        if self.scale != 1:
+            grad = self.grad_scale * grad
         self.params, self.slots = update(self.settings.optimizer, self.params, grad, self.slots, lr, t, np.sqrt)
         return loss
 
