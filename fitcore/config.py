@@ -147,7 +147,8 @@ def _check_notebook_data(config: RunConfig, problem: Problem) -> None:
                           f"{MAX_SEED}) for its noise, got seed {config.seed!r}")
     fresh = "give a seed for fresh data (e.g. seed 0) to change it"
     if config.noise != problem.default_noise:
-        raise ConfigError(f"the notebook's own data have noise {problem.default_noise:g}, not {config.noise:g}: {fresh}")
+        raise ConfigError(f"the notebook's own data have noise {problem.default_noise:g}, not {config.noise:g}: "
+                          + fresh)
     variant = problem.variant(config.variant)
     if variant.data is not None and config.points != len(variant.data()):
         raise ConfigError(f"the notebook printed its {len(variant.data())} data points, so its own data have "

@@ -151,8 +151,10 @@ class Run:
         self.history = History(plan=record_steps(self.total_steps), width=self.problem.n_params)
         self.current_params = init
         self.current_loss = self.initial_loss
-        intro = [] if not variant.prints_intro else \
-            variant.intro(init, self.data, self.quad.scale) if variant.intro is not None else self.problem.intro_lines(init)
+        intro: list[str] = []
+        if variant.prints_intro:
+            intro = variant.intro(init, self.data, self.quad.scale) if variant.intro is not None \
+                else self.problem.intro_lines(init)
         self.log: list[LogLine] = [LogLine(0, text, kind="intro") for text in intro]
         self.log_phase = variant.log_phase
         self.log_every = self._log_every(variant.log_every)

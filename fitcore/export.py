@@ -861,8 +861,9 @@ def _numpy_style(spec: _Spec) -> _Style:
         loss = {reduce}(residual**2)
         """, unpack=spec.unpack("theta.astype(DTYPE)"), formula=spec.problem.formula_code, reduce=reduce)
     update = _code("""
-        doubled = 2 * residual  # ∂(r²)/∂r, then ∂loss/∂θᵢ = SCALE·Σ 2r·φᵢ(x): the chain rule, summed per
-        grad = SCALE * np.array([(doubled * column).sum() for column in features.T], dtype=DTYPE)  # feature, as seed 004
+        # ∂loss/∂θᵢ = SCALE·Σ 2r·φᵢ(x), the chain rule through r², summed feature by feature as seed 004 does
+        doubled = 2 * residual
+        grad = SCALE * np.array([(doubled * column).sum() for column in features.T], dtype=DTYPE)
         {update}
         """, update=_update(spec, sqrt="np.sqrt"))
     return _Style((), model, _eager_loop(spec, forward=forward, update=update, parameters="theta.astype(np.float64)"))

@@ -94,7 +94,8 @@ RECOVERY_YHAT = (
 )
 
 RECOVERY_LEARNER = PrintedCell(
-    "002-learner", S002, "mse(yhat, y), loss.backward(), one step by hand, then learner(1000000, 100000, 1e-5)", 1_000_001,
+    "002-learner", S002, "mse(yhat, y), loss.backward(), one step by hand, then learner(1000000, 100000, 1e-5)",
+    1_000_001,
     intro=(
         "tensor(44301.6484, grad_fn=<MeanBackward0>)",
         "tensor([-70097.9297, -4488.5391, -324.2715])",
@@ -377,7 +378,8 @@ _FLOAT32_LIMIT = ("float32: its start is fitted to the printed losses, and float
                   "leaves about 4 digits in common")
 
 SINE_003_NUMPY = PrintedCell(
-    "003-numpy", S003, "Basic Numpy, In [3] (2400 rounds)", 2_400, intro=(), loop=S003_NUMPY_LOOP, final=S003_NUMPY_FINAL,
+    "003-numpy", S003, "Basic Numpy, In [3] (2400 rounds)", 2_400, intro=(), loop=S003_NUMPY_LOOP,
+    final=S003_NUMPY_FINAL,
     limit="the start is rebuilt from the printed Result and step 99's loss; rounding in a different order moves "
           "the last few digits")
 SINE_003_TORCH = PrintedCell(

@@ -86,7 +86,7 @@ def start_from_losses(quad: QuadraticLoss, lr: float, losses: Sequence[tuple[int
                       result: np.ndarray, steps: int) -> np.ndarray:
     """θ₀ of a plain gradient-descent run from the losses it printed along the way.
 
-    loss(t) − loss* = Σᵢ ½λᵢ (1 − ηλᵢ)^{2t} cᵢ², which is linear in the unknowns cᵢ²: a least-squares
+    loss(t) − loss* = Σᵢ ½λᵢ (1 − ηλᵢ)^{2t} cᵢ², linear in the unknowns cᵢ²: a least-squares
     fit to every printed loss (each weighted by its own size) gives each direction's size, and the
     printed result after ``steps`` steps its sign. A float32 run needs this rather than dividing its
     result back: float32 rounds every step off the affine map by about 1e-7, and dividing by

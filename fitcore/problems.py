@@ -393,9 +393,9 @@ def _sine_target(x: np.ndarray, z: np.ndarray, noise: float) -> np.ndarray:
 
 
 _SINE_SGD = {"optimizer": "sgd", "lr": 1e-6, "reduction": "sum"}
-_REBUILT_NOTE = ("The start is rebuilt from the cell's printed numbers: plain gradient descent is affine in its start, so "
-                 "every direction that had not decayed below rounding can be recovered (from the Result in float64, "
-                 "from the printed losses in float32).")
+_REBUILT_NOTE = ("The start is rebuilt from the cell's printed numbers: plain gradient descent is affine in its "
+                 "start, so every direction that had not decayed below rounding can be recovered (from the Result "
+                 "in float64, from the printed losses in float32).")
 
 
 @functools.cache
@@ -417,6 +417,10 @@ def _rebuilt(cell: PrintedCell, dtype: str) -> Callable[[], np.ndarray]:
             return start_from_losses(quad, _SINE_SGD["lr"], losses, result, cell.steps)
         return start_from_result(quad, _SINE_SGD["lr"], cell.steps, result, early=losses[0])
     return start
+
+
+def _using_cpu(params: np.ndarray, data: "Dataset", scale: float) -> list[str]:
+    return ["Using cpu device"]  # seed 003's PyTorch cell names its device before training
 
 
 def _sine_start_line(params: np.ndarray, data: "Dataset", scale: float) -> list[str]:
@@ -458,7 +462,7 @@ SINE_CUBIC = Problem(
                         start_note=_REBUILT_NOTE),
         NotebookVariant("torch-2400", "PyTorch autograd, 2400 steps (seed 003)", printed.S003,
                         _SINE_SGD | {"impl": "torch-autograd", "steps": 2400, "dtype": "float32"}, log_every=100,
-                        log_phase=99, cell=printed.SINE_003_TORCH, intro=lambda params, data, scale: ["Using cpu device"],
+                        log_phase=99, cell=printed.SINE_003_TORCH, intro=_using_cpu,
                         start=_rebuilt(printed.SINE_003_TORCH, "float32"), start_note=_REBUILT_NOTE),
         NotebookVariant("torch-manual-5000", "PyTorch tensors by hand, 5000 steps (seed 004)", printed.S004,
                         _SINE_SGD | {"impl": "torch-manual", "steps": 5000, "dtype": "float32"}, log_every=100,

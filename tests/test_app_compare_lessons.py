@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from fitcore import RunConfig, train
 from fitcore.lessons import lessons_for
 from ui.settings import values_from_config
+from ui.sidebar import OPTIONAL_DEFAULTS
 from ui.state import MAX_PINNED, DemoState, pin_blocker, pin_run, unpin
 
 from conftest import REPO, require
@@ -75,7 +76,10 @@ def test_that_a_lesson_loads_every_setting_and_runs_to_the_status_it_promises(pa
     click(at, page_id, f"lesson_{calm.key}_load")
     expected = values_from_config(calm.config(page_id))
     for name, value in expected.items():
-        assert at.session_state[f"{page_id}:{name}"] == value or name in ("below", "plateau"), name
+        if name in OPTIONAL_DEFAULTS:  # unset: its toggle is off and its input keeps the value it shows when on
+            assert at.session_state[f"{page_id}:{name}_on"] == (value is not None), name
+        if value is not None or name not in OPTIONAL_DEFAULTS:
+            assert at.session_state[f"{page_id}:{name}"] == value, name
     assert demo(at, page_id).values == demo(at, page_id).values | expected
     assert demo(at, page_id).run is None  # loaded, not run: the Train tab shows the lesson's start
     assert any(f"{calm.title}**" in m.value and "loaded" in m.value for m in at.markdown)

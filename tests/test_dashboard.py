@@ -25,6 +25,7 @@ import fitcore
 import fitcore.impl
 from fitcore import RunConfig
 
+from fitcore.notebook_prints import LINEAR_NUMPY, RECOVERY_Y
 from ui.view import short_number
 
 from conftest import DEMOS, design, require
@@ -47,9 +48,9 @@ NOTICE = "Some settings in this link could not be used"
 NOTEBOOK = {
     "quadratic-bias": dict(impl="tf-tape", opt="sgd", lr=0.01, steps=2000, red="mean", dtype="float32", points=50),
     "linear-2x": dict(impl="numpy", opt="sgd", lr=0.01, steps=20, red="sum", dtype="float32", points=4),
-    "quadratic-recovery": dict(impl="torch-autograd", opt="sgd", lr=1e-5, steps=1_000_000, red="mean",
-                               dtype="float32", points=20, noise=3.0),
-    "sine-cubic": dict(impl="numpy", opt="sgd", lr=1e-6, steps=2000, red="sum", dtype="float64", points=2000),
+    "quadratic-recovery": dict(impl="torch-autograd", opt="sgd", lr=1e-5, steps=1_000_001, red="mean",
+                               dtype="float32", points=20, noise=3.0),  # a step by hand, then the learner's 10⁶
+    "sine-cubic": dict(impl="numpy", opt="sgd", lr=1e-6, steps=5000, red="sum", dtype="float64", points=2000),
 }
 
 
@@ -246,7 +247,7 @@ def test_that_a_short_run_with_the_default_implementation_completes_and_its_char
 # --- every sidebar control reaches the run ----------------------------------------------------------
 
 RECOVERY = "quadratic-recovery"
-FAST = {"impl": "numpy", "steps": "30"}
+FAST = {"impl": "numpy", "steps": "30", "seed": "0"}  # fresh data, so points and noise can change
 
 
 def initial_loss(run: Any) -> float:
@@ -267,6 +268,9 @@ CONTROLS: list[tuple[str, str, dict[str, str], list[tuple[str, str, Any]], Calla
      lambda old, new: new.step == 40 and old.step == 30),
     ("seed", RECOVERY, FAST, [("number_input", "seed", 7)],
      lambda old, new: new.config.seed == 7 and not np.array_equal(new.data.y, old.data.y)),
+    ("the notebook's own data", RECOVERY, FAST, [("toggle", "seed_on", False)],
+     lambda old, new: new.config.seed is None and np.array_equal(new.data.y.astype(np.float64),
+                                                                 np.float32(RECOVERY_Y).astype(np.float64))),
     ("reduction", RECOVERY, FAST, [("radio", "red", "sum")],
      lambda old, new: math.isclose(initial_loss(new), 20 * initial_loss(old), rel_tol=1e-5)),
     ("dtype", RECOVERY, FAST, [("radio", "dtype", "float64")],
@@ -528,3 +532,33 @@ def test_that_a_missing_framework_shows_the_pip_command_and_disables_run(monkeyp
     set_widget(at, "selectbox", page, "impl", "numpy")
     assert not at.button(key=key(page, "run")).disabled
     assert not any("pip install" in e.value for e in at.error)
+
+
+# --- against the notebook ------------------------------------------------------------------------------
+
+def test_that_the_page_prints_the_notebooks_lines_beside_the_runs_with_every_digit_marked() -> None:
+    at = open_page("linear-2x")
+    run = train(at, "linear-2x")
+    assert at.code[0].value.splitlines() == [line.text for line in run.log]
+    assert [line.text for line in run.log] == list(LINEAR_NUMPY.lines)  # seed 001's NumPy cell, line for line
+    assert any("all 12 lines agree to every printed digit" in m.value for m in at.markdown)
+    marked = next(m.value for m in at.markdown if ":green[" in m.value).split("  \n")
+    assert len(marked) == len(LINEAR_NUMPY.lines)
+    assert ":red[" not in "".join(marked)
+    for shown, printed in zip(marked, LINEAR_NUMPY.lines):
+        assert unmarked(shown) == unmarked(printed)
+
+
+def unmarked(markdown: str) -> str:
+    """A line as read: colour directives, their brackets and escapes taken out."""
+    for directive in (":green[", ":red[", ":gray["):
+        markdown = markdown.replace(directive, "")
+    return markdown.replace("\\", "").replace("]", "")
+
+
+def test_that_fresh_data_from_a_seed_shows_the_notebooks_lines_uncompared_and_says_why() -> None:
+    at = open_page("linear-2x", {"seed": "3"})
+    train(at, "linear-2x")
+    assert any("Not compared" in m.value and "fresh data from a seed" in m.value for m in at.markdown)
+    assert not any(":green[" in m.value for m in at.markdown)
+

@@ -15,6 +15,7 @@ from fitcore.agreement import CellAgreement, LineAgreement
 from fitcore.config import notebook_differences
 
 COLOURS = {"agree": "green", "differ": "red"}
+LINES_HEIGHT = 300
 LEGEND = "Green digits agree with this run, red ones differ; grey lines are not printed by this run (yet)."
 
 
@@ -55,14 +56,14 @@ def draw_notebook_lines(slot: Any, run: Run) -> None:
         st.caption(f"`{cell.seed_file}`, {cell.title}")
         if compared is not None:
             st.markdown(f"**Verdict:** {escaped(compared.verdict)}.")
-            with st.container(height=320):
+            with st.container(height=LINES_HEIGHT):
                 st.markdown(agreement_markdown(compared))
             st.caption(LEGEND)
         else:
             st.markdown("Not compared: this run differs from the notebook in "
                         f"{escaped(', '.join(notebook_differences(run.config)))}. "
                         "**Reset to the notebook's settings** in the sidebar to compare them line by line.")
-            with st.container(height=320):
+            with st.container(height=LINES_HEIGHT):
                 st.markdown(plain_markdown(cell.lines))
         st.caption(variant.start_note if run.config.seed is None else
                    f"This run's data and start are drawn from seed {run.config.seed}, not the notebook's own.")

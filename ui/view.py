@@ -18,6 +18,7 @@ from .notebook_panel import draw_notebook_lines
 from .state import PinnedRun
 
 DEFAULT_AXES = {"quadratic-recovery": (0, 1), "sine-cubic": (1, 3)}
+LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
 SLOW_INTERVAL = 0.5  # seconds between redraws of the readouts that change slowly, while training
 
 
@@ -208,7 +209,7 @@ class TrainView:
         self.draw_extra(run, frame, training)
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
             self.log.code(run.log_text() or "(the lines the notebook's code prints appear here as the run goes)",
-                          language=None)
+                          language=None, height=LOG_HEIGHT if len(run.log) > LOG_LINES_SHOWN else "content")
         if self.notebook is not None and self._changed("notebook", (id(run), len(run.log), run.config, run.finished)):
             draw_notebook_lines(self.notebook, run)
 
