@@ -11,7 +11,7 @@ from fitcore.estimate import Rate, rate_key
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "quadratic-recovery"
-NOTEBOOK = RunConfig.notebook(PAGE)  # the seed's 1,000,000 eager PyTorch steps
+NOTEBOOK = RunConfig.notebook(PAGE)  # the seed's step by hand and 1,000,000 eager PyTorch steps
 EARLIER = {rate_key(NOTEBOOK): Rate(8000.0, "measured in an earlier run")}  # about 2 min 05 s
 
 
@@ -37,14 +37,14 @@ def pace_buttons(at: AppTest) -> dict[str, object]:
 def test_that_the_million_step_recovery_shows_its_time_and_offers_compiled_and_exact_before_it_starts() -> None:
     at = open_page(EARLIER)
     warning = next(w.value for w in at.warning if "This run would take" in w.value)
-    assert "about 2 min 05 s" in warning and "1,000,000 steps at 8,000 steps/s" in warning
+    assert "about 2 min 05 s" in warning and "1,000,001 steps at 8,000 steps/s" in warning
     assert list(pace_buttons(at)) == ["Run on the compiled path", "Run with the exact engine"]
     assert state(at).run is None and not state(at).training
 
     pace_buttons(at)["Run with the exact engine"].click().run()
     assert not at.exception, [e.value for e in at.exception]
     run = state(at).run
-    assert (run.config.impl, run.config.dtype, run.status, run.step) == ("analytic", "float64", "completed", 1_000_000)
+    assert (run.config.impl, run.config.dtype, run.status, run.step) == ("analytic", "float64", "completed", 1_000_001)
     assert at.session_state[f"{PAGE}:impl"] == "analytic"
 
 

@@ -194,7 +194,7 @@ def test_that_the_exact_engine_slider_runs_on_a_log_scale() -> None:
     act(at)
     options = at.select_slider(key="quadratic-recovery:replay_slider").options
     assert options == [f"{v:,}" for v in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000,
-                                          50_000, 100_000, 200_000, 500_000, 1_000_000)]
+                                          50_000, 100_000, 200_000, 500_000, 1_000_000, 1_000_001)]
 
 
 # --- step-through math ----------------------------------------------------------------------------------
