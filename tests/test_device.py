@@ -152,8 +152,8 @@ def test_that_a_run_on_an_accelerator_equals_the_cpu_run_within_the_dtypes_toler
     _skip_unless(device)
     if device == "mps" and dtype == "float64":
         pytest.skip("MPS has no float64")
-    config = RunConfig.notebook("sine-cubic", impl=impl, compiled=compiled, dtype=dtype, steps=200,
-                                optimizer="adam", lr=1e-3)
+    # seed 003's SGD: a contraction, so a last-bit difference in one step's sum shrinks instead of growing
+    config = RunConfig.notebook("sine-cubic", impl=impl, compiled=compiled, dtype=dtype, steps=200)
     on_device, on_cpu = train(config.replace(device=device)), train(config)
     assert on_device.result()["ran_on"] == device
     np.testing.assert_allclose(on_device.current_params, on_cpu.current_params, rtol=TOLERANCE[dtype], atol=1e-6)
