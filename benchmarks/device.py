@@ -83,7 +83,8 @@ def run_group(runs: int, smoke: bool) -> Section:
                 continue
             measured.setdefault((entry.impl, entry.compiled, entry.device), {})[points] = point.microseconds_per_step
             section.add(_row_name(point), stat(point.samples_us, "µs/step"),
-                        note=f"{point.steps_per_run:,} steps per timed run, {len(point.samples_us)} runs")
+                        note=f"{point.steps_per_run:,} step{'s' if point.steps_per_run != 1 else ''} per timed run, "
+                             f"{len(point.samples_us)} runs")
     if not accelerators:
         _not_measured(section, smoke)
         return section

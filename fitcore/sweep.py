@@ -30,6 +30,7 @@ SWEEP_LR = 2e-3
 PAGE_POINTS = (2_000, 20_000, 100_000)  # the Speed page on the CPU: up to sine-cubic's own limit
 DEVICE_POINTS = (2_000, 20_000, 200_000, 2_000_000, 20_000_000)  # the issue's table
 TORCH_STYLES = ("torch-manual", "torch-autograd", "torch-nn")
+COMPILED_CHUNK = 8  # fitcore.impl.torch_compiled.UNROLL: steps per compiled call
 
 H200_SOURCE = ("issue 14: an NVIDIA H200 with torch 2.11 + CUDA 13, seed 003's autograd loop on sine-cubic, "
                "float32, µs per step; the CPU column limited to 2 threads like the machines the app runs on")
@@ -116,13 +117,16 @@ def measure_point(entry: SweepEntry, points: int, seconds: float = 0.2, runs: in
                                 compiled=entry.compiled, device=device)
         stepper = make_stepper(entry.impl, data, settings)
         stepper.warmup()  # compiles (not timed)
-        steps = 1
-        elapsed = _run_seconds(stepper, steps)  # the first run also pays one-time allocations
-        elapsed = _run_seconds(stepper, steps)
+        # A compiled call always computes a whole chunk of steps: time whole chunks, or one step would
+        # be charged for eight.
+        steps = COMPILED_CHUNK if entry.compiled and entry.impl != "numpy" else 1
+        _run_seconds(stepper, steps)  # the first run also pays one-time allocations
+        elapsed = min(_run_seconds(stepper, steps) for _ in range(2))  # a hiccup must not fix the count
         while elapsed < seconds and steps < 1 << 20:
             steps = max(steps * 2, min(steps * 16, int(steps * seconds / max(elapsed, 1e-9))))
-            elapsed = _run_seconds(stepper, steps)
-        samples = [elapsed] + [_run_seconds(stepper, steps) for _ in range(runs - 1)]
+            steps += -steps % COMPILED_CHUNK if entry.compiled else 0
+            elapsed = min(_run_seconds(stepper, steps) for _ in range(2 if elapsed < seconds / 4 else 1))
+        samples = [_run_seconds(stepper, steps) for _ in range(runs)]
         return SweepPoint(entry, points, tuple(1e6 * s / steps for s in samples), steps)
     except Exception as error:  # one size too large for a device must not end the sweep
         return SweepPoint(entry, points, error=f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")

@@ -62,3 +62,11 @@ def test_that_the_sweep_yields_progress_then_a_point_per_entry_and_size() -> Non
     events = list(sweep.sweep([SweepEntry("numpy", False, "cpu")], [100, 200], seconds=0.002, runs=2))
     measured = [e.point for e in events if e.point is not None]
     assert [p.points for p in measured] == [100, 200] and events[-1].done == events[-1].total == 2
+
+
+@needs_torch
+def test_that_a_compiled_point_is_timed_in_whole_compiled_chunks() -> None:
+    from fitcore.impl.torch_compiled import UNROLL
+    assert sweep.COMPILED_CHUNK == UNROLL
+    point = measure_point(SweepEntry("torch-manual", True, "cpu"), 200, seconds=0.002, runs=2)
+    assert point.error is None and point.steps_per_run % UNROLL == 0
