@@ -1,6 +1,8 @@
 """A demo page whose runs train in worker processes (FITCORE_WORKERS ≥ 1, the deployed default): Run, Step,
-Pause, Resume and Stop drive the worker's run, the page shows exactly the numbers of the same run trained
-in-process, and a worker that dies ends its run with a status that says so while the page goes on."""
+Resume, a changed setting and Stop (ours and Streamlit's header Stop) drive the worker's run, the page shows
+exactly the numbers of the same run trained in-process, and a worker that dies ends its run with a status
+that says so while the page goes on. (Pause halts through the same call as a changed setting; its own
+behaviour in a worker is in tests/test_workers.py.)"""
 from __future__ import annotations
 
 import os
@@ -12,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 import fitcore
 from fitcore import RemoteRun
 
-from test_dashboard import assert_every_chart_finite, assert_no_exception, demo_state, enabled, key, open_page
+from test_dashboard import assert_every_chart_finite, assert_no_exception, demo_state, key, open_page
 from test_workers import assert_same_run
 
 PAGE = "linear-2x"
@@ -25,13 +27,18 @@ def one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FITCORE_WORKERS", "1")
 
 
-def interrupted(query: dict[str, str] = LONG) -> AppTest:
-    """A run training in its worker while no script of its session runs (a script that timed out)."""
+def training_between_scripts(query: dict[str, str] = LONG) -> AppTest:
+    """A run training in its worker while no script of its session runs, as after a click cut the live loop
+    off and before the next script takes over: a few steps by Step, then the worker trains it on its own."""
     at = open_page(PAGE, query)
-    pressed = at.button(key=key(PAGE, "run")).click()
-    with pytest.raises(RuntimeError, match="timed out"):
-        at.run(timeout=3)
-    pressed.set_value(False)
+    at.button(key=key(PAGE, "step10")).click().run()
+    state = demo_state(at, PAGE)
+    assert isinstance(state.run, RemoteRun) and state.run.step == 10
+    state.run.train()
+    state.training = True
+    for _ in range(100):
+        if state.run.sync(wait=0.2).step > 10:
+            break
     return at
 
 
@@ -74,24 +81,25 @@ def _stopped(config: fitcore.RunConfig, steps: int) -> fitcore.Run:
     return run
 
 
-def test_that_pause_halts_the_workers_run_and_resume_ends_where_an_uninterrupted_run_ends() -> None:
-    at = interrupted(LONG | {"steps": "3000000"})
-    enabled(at, PAGE, "pause").click().run()
-    assert_no_exception(at)
+def test_that_a_setting_changed_while_the_worker_trains_halts_its_run_and_resume_ends_it_bit_for_bit() -> None:
+    at = training_between_scripts(LONG | {"steps": "3000000"})
     state = demo_state(at, PAGE)
-    paused_at = state.run.step
-    assert state.run.status == "paused" and 0 < paused_at < state.run.total_steps and not state.training
+    began_with = state.run.config
+    at.number_input(key=key(PAGE, "lr")).set_value(0.002).run()  # the control bar halts it, as Pause does
+    assert_no_exception(at)
+    halted_at = state.run.step
+    assert state.run.status == "paused" and 10 < halted_at < state.run.total_steps and not state.training
     for _ in range(2):
         at.run()
-        assert state.run.sync(wait=0.2).step == paused_at, "the run went on in its worker"
+        assert state.run.sync(wait=0.2).step == halted_at, "the run went on in its worker"
     at.button(key=key(PAGE, "resume")).click().run()
     assert_no_exception(at)
-    assert state.run.status == "completed"
-    assert_same_run(state.run, fitcore.train(state.run.config))
+    assert state.run.config == began_with and state.run.status == "completed"
+    assert_same_run(state.run, fitcore.train(began_with))
 
 
 def test_that_a_killed_worker_ends_the_run_with_a_clear_status_and_the_page_goes_on() -> None:
-    at = interrupted()
+    at = training_between_scripts()
     run = demo_state(at, PAGE).run
     os.kill(run.worker_pid, signal.SIGKILL)
     for _ in range(50):
@@ -107,3 +115,22 @@ def test_that_a_killed_worker_ends_the_run_with_a_clear_status_and_the_page_goes
     assert_no_exception(at)
     fresh = demo_state(at, PAGE).run
     assert fresh.status == "completed" and fresh.worker_pid != run.worker_pid
+
+
+def test_that_streamlits_header_stop_ends_the_run_like_our_stop() -> None:
+    at = open_page(PAGE, LONG)
+    at.button(key=key(PAGE, "run")).click()
+    # AppTest stops a script that runs past its timeout as the header Stop does (a stop request, not a rerun).
+    with pytest.raises(RuntimeError, match="timed out"):
+        at.run(timeout=3)
+    state = demo_state(at, PAGE)
+    run = state.run
+    assert isinstance(run, RemoteRun) and not state.training
+    stopped_at = run.step
+    assert (run.status, run.reason) == ("stopped", "user") and 0 < stopped_at < run.total_steps
+    assert run.message == f"Stopped by you at step {stopped_at:,}."
+    assert run.sync(wait=0.3).step == stopped_at, "the worker trained on after the stop"
+    at.button(key=key(PAGE, "run")).set_value(False)
+    at.run()
+    assert_no_exception(at)
+    assert any(w.value == f"Stopped by you at step {stopped_at:,}." for w in at.warning)

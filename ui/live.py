@@ -12,6 +12,7 @@ from typing import Callable
 
 import streamlit as st
 from streamlit.logger import get_logger
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from fitcore import FrameworkMissing, RemoteRun, Run, WorkerError
 
@@ -96,7 +97,21 @@ def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.Delta
 def _train_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_generator.DeltaGenerator,
                   redraw: Callable[[Run], None]) -> None:
     """The worker trains; this loop waits for its progress in slices of at most HANDBACK seconds, with a
-    call into Streamlit after each (where a click stops this script), and redraws at the page's rate."""
+    call into Streamlit after each (where a click stops this script), and redraws at the page's rate.
+
+    A click reruns the script (RerunException) and the worker trains on meanwhile. Streamlit's own header
+    Stop, or the session closing, stops the script instead (StopException): then the run ends as our Stop
+    ends it, rather than training on in its worker with no page left to show it."""
+    try:
+        _follow_remote(state, run, rate, slot, redraw)
+    except StopException:
+        run.stop()
+        state.training = False
+        raise
+
+
+def _follow_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_generator.DeltaGenerator,
+                   redraw: Callable[[Run], None]) -> None:
     state.error = prepare(run, slot)
     if state.error is not None:
         state.training = False
