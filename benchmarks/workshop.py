@@ -194,7 +194,8 @@ def run_group(runs: int, smoke: bool) -> Section:
     levels = SMOKE_LEVELS if smoke else LEVELS
     for count in levels:
         spread = 0.5 if smoke else (0.0 if count == 1 else 30.0)
-        _level(section, count, spread, settle=4.0, window=8.0 if smoke else 20.0, single_rate=single_rate,
+        _level(section, count, spread, settle=4.0, window=8.0 if smoke else (30.0 if count >= 30 else 20.0),
+               single_rate=single_rate,
                warmup=1.0 if smoke else 3.0)
     if not smoke:
         _replicas(section, 10, 20.0)

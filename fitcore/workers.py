@@ -131,6 +131,12 @@ class WorkerPool:
         with self._lock:
             return sum(len(w.run_ids) for w in self._workers if w is not None)
 
+    def training(self) -> int:
+        """Runs told to train on their own (``train()``) that have not ended or been halted since."""
+        with self._lock:
+            handles = [ref() for ref in self._handles.values()]
+        return sum(1 for h in handles if h is not None and h.training_on_its_own and not h.finished)
+
     def pids(self) -> list[int]:
         """The worker processes running now."""
         return [w.process.pid for w in self._workers if w is not None and w.alive and w.process.pid]
@@ -180,11 +186,17 @@ class RemoteRun(Run):
         self._tokens = itertools.count(1)
         self._touched = 0.0
         self._worker: _Worker | None = None
+        self._pool: WorkerPool | None = None
         self._run_id = 0
         self.worker_pid: int | None = None
+        self.training_on_its_own = False
 
     def _attach(self, pool: WorkerPool, worker: _Worker, run_id: int) -> None:
-        self._worker, self._run_id, self.worker_pid = worker, run_id, worker.process.pid
+        self._pool, self._worker, self._run_id, self.worker_pid = pool, worker, run_id, worker.process.pid
+
+    def neighbours_training(self) -> int:
+        """Runs of this run's pool training on their own now, this one included if it is."""
+        return self._pool.training() if self._pool is not None else 0
 
     # --- messages from the worker ---------------------------------------------------------
     def _receive(self, message: tuple[Any, ...]) -> None:
@@ -283,20 +295,24 @@ class RemoteRun(Run):
     def train(self) -> None:
         """Let the worker train this run on its own, in turns with its other runs, until it ends or is paused."""
         if not self.finished:
+            self.training_on_its_own = True
             self._command("train")
 
     def advance(self, max_steps: int | None = None, max_seconds: float | None = None) -> Snapshot:
+        self.training_on_its_own = False
         if not self.finished:
             self._call("advance", max_steps, max_seconds)
         return self.snapshot()
 
     def pause(self) -> Snapshot:
         """Halt the run; when this returns the worker has taken its last step."""
+        self.training_on_its_own = False
         if not self.finished:
             self._call("pause")
         return self.snapshot()
 
     def stop(self) -> Snapshot:
+        self.training_on_its_own = False
         if not self.finished:
             self._call("stop")
         return self.snapshot()

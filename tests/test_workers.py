@@ -178,3 +178,15 @@ def test_that_a_run_nobody_holds_leaves_its_worker(pool: WorkerPool) -> None:
     assert pool.open_runs() == before + 1
     del run  # Reset, or a new Run: the session lets go of the handle
     assert pool.open_runs() == before
+
+
+def test_that_the_pool_counts_the_runs_training_on_their_own(pool: WorkerPool) -> None:
+    first, second = pool.open(LONG), pool.open(LONG.replace(seed=1))
+    before = pool.training()
+    first.train()
+    second.train()
+    assert pool.training() == before + 2 and first.neighbours_training() == before + 2
+    first.pause()
+    assert pool.training() == before + 1
+    second.stop()
+    assert pool.training() == before

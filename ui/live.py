@@ -21,6 +21,10 @@ from .view import framework_spinner_text
 
 LOG = get_logger(__name__)
 HANDBACK = 0.05  # seconds of training at most between two calls into Streamlit (issue 3: within 0.5 s)
+# Redraws per second that all sessions training in workers share: the Streamlit process draws every
+# session's charts with one interpreter, so 30 sessions at the page's default rate would queue behind
+# each other and every page would stall; under the budget each page slows evenly instead.
+REDRAW_BUDGET = 40.0
 
 
 def prepare(run: Run, slot: st.delta_generator.DeltaGenerator) -> str | None:
@@ -116,11 +120,11 @@ def _follow_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_g
     if state.error is not None:
         state.training = False
         return
-    interval = 1.0 / max(1, rate)
     drawing = 0.0
     try:
         run.train()
         while state.training and not run.finished:
+            interval = max(1.0 / max(1, rate), run.neighbours_training() / REDRAW_BUDGET)
             deadline = time.perf_counter() + max(interval - drawing, 0.25 * interval)
             while True:
                 run.sync(wait=min(HANDBACK, max(deadline - time.perf_counter(), 0.0)))
