@@ -7,6 +7,7 @@ no input produces a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -48,17 +49,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(args_list)
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit after the status is set
+        return code
     except UsageError as error:
         return _fail(str(error))
     except SystemExit as done:  # --help printed its text
         return done.code if isinstance(done.code, int) else EXIT_OK
     except BrokenPipeError:  # stdout closed early (| head): nothing left to say
+        _drop_stdout()
         return EXIT_OK
+    except OSError as error:  # stdout cannot be written (> /dev/full); files read are checked where opened
+        _drop_stdout()
+        return _fail(f"could not write the output: {error.strerror or error}", EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_FAILED)
     except Exception as error:  # a bug, not bad input: still one line, never a traceback
         return _fail(f"internal error: {type(error).__name__}: {error}", EXIT_FAILED)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush at exit cannot fail a second time and print
+    a traceback of its own (what the Python docs advise for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # not a real file (tests)
+        pass
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:

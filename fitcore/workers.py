@@ -26,7 +26,8 @@ from typing import Any
 
 from .config import RunConfig
 from .engine import Limits, Run, Snapshot
-from .impl import FrameworkMissing, TrainState
+from .impl import CompileFailed, CompilerMissing, FrameworkMissing, TrainState
+from .impl.toolchain import record_compile_failure
 from .worker_process import LEASE_SECONDS, Progress, serve
 
 REPLY_SECONDS = 300.0  # the longest a command waits for its worker (importing TensorFlow and compiling)
@@ -35,6 +36,11 @@ TOUCH_SECONDS = LEASE_SECONDS / 4
 
 class WorkerError(RuntimeError):
     """A command failed inside the worker (the message is the worker's exception)."""
+
+
+# Failures raised again here as what they were, so callers tell a missing tool from a broken run.
+KNOWN_ERRORS = {"FrameworkMissing": FrameworkMissing, "CompilerMissing": CompilerMissing,
+                "CompileFailed": CompileFailed}
 
 
 def default_pool_size() -> int:
@@ -278,7 +284,9 @@ class RemoteRun(Run):
         assert reply is not None
         if reply[0] == "failed":
             name, text = reply[3], reply[4]
-            raise FrameworkMissing(text) if name == "FrameworkMissing" else WorkerError(text)
+            if name == "CompileFailed":  # the worker lacked a working compiler, so does this server
+                record_compile_failure(CompileFailed(text))
+            raise KNOWN_ERRORS.get(name, WorkerError)(text)
         return reply
 
     # --- the Run interface, carried out in the worker -------------------------------------

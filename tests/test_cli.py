@@ -383,3 +383,33 @@ def test_that_list_names_each_device_and_why_one_is_absent() -> None:
         status = device_status(device)
         line = next(line for line in out.splitlines() if line.strip().startswith(device + " "))
         assert ("[available]" in line) if status.available else (status.reason in line)
+
+
+# --- paths that used to end in "internal error" (issue 13's audit) ---------------------------------
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["list"], ["run", "sine-cubic", "--steps", "3000", "--json"], ["export", "linear-2x"]])
+def test_that_output_that_cannot_be_written_ends_with_one_line_and_exit_1_not_an_internal_error(argv) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "fitcore", *argv], cwd=REPO, stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["fitcore: could not write the output: No space left on device"]
+
+
+def test_that_a_framework_whose_shared_library_cannot_load_exits_2_with_the_reinstall_command() -> None:
+    def broken(name: str, *args: Any) -> Any:
+        raise OSError("libgomp.so.1: cannot open shared object file: No such file or directory")
+    with mock.patch("fitcore.impl.importlib.import_module", broken):
+        code, out, err = call(["run", "linear-2x", "--impl", "torch-manual", "--steps", "3"])
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1 and "internal error" not in err
+    assert "PyTorch is installed but cannot be loaded here (libgomp.so.1" in err and "pip install torch" in err
+
+
+def test_that_a_compile_that_fails_at_run_time_exits_1_with_its_message_not_an_internal_error() -> None:
+    def failing(config: RunConfig, *args: Any, **kwargs: Any) -> fitcore.Run:
+        raise fitcore.CompileFailed("torch.compile could not build this run's code: the C++ compiler failed")
+    with mock.patch.object(cli, "train", failing), mock.patch("fitcore.impl.compiled_unavailable", lambda impl: None):
+        code, out, err = call(["run", "linear-2x", "--impl", "torch-manual", "--compile", "--steps", "3"])
+    assert (code, out) == (1, "")
+    assert err.splitlines() == ["fitcore: torch.compile could not build this run's code: the C++ compiler failed"]

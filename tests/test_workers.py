@@ -190,3 +190,35 @@ def test_that_the_pool_counts_the_runs_training_on_their_own(pool: WorkerPool) -
     assert pool.training() == before + 1
     second.stop()
     assert pool.training() == before
+
+
+def test_that_a_compiled_torch_run_in_a_worker_without_a_compiler_is_refused_as_compiler_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    require("torch-manual")
+    monkeypatch.setenv("CXX", "/nonexistent/bin/g++")  # the spawned worker inherits it and finds no compiler
+    pool = WorkerPool(1)
+    try:
+        run = pool.open(RunConfig.notebook("linear-2x", impl="torch-manual", compiled=True, steps=10))
+        with pytest.raises(fitcore.CompilerMissing, match="apt-get install g\\+\\+"):
+            run.prepare()
+    finally:
+        pool.shutdown()
+
+
+def test_that_a_compile_failure_reported_by_a_worker_stops_the_offers_in_this_process_too(monkeypatch) -> None:
+    from fitcore.impl import toolchain
+    from fitcore.workers import KNOWN_ERRORS
+    monkeypatch.setenv("CXX", sys.executable)  # this process's own detection says the compiler works
+    toolchain.forget()
+    try:
+        assert fitcore.compiled_unavailable("torch-nn") is None
+        assert KNOWN_ERRORS["CompileFailed"] is fitcore.CompileFailed
+        run = object.__new__(RemoteRun)
+        monkeypatch.setattr(run, "_command", lambda *a, **k: (
+            "failed", 1, None, "CompileFailed", "torch.compile could not build this run's code: the C++ compiler "
+            "failed (InvalidCxxCompiler: No working C++ compiler found)."), raising=False)
+        with pytest.raises(fitcore.CompileFailed, match="C\\+\\+ compiler failed"):
+            run._call("prepare")
+        assert "C++ compiler failed" in fitcore.compiled_unavailable("torch-nn")
+    finally:
+        toolchain.forget()

@@ -114,6 +114,9 @@ def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper
         module = importlib.import_module(f"{__name__}.{impl.module}")
     except ImportError as error:
         raise FrameworkMissing(f"{missing_message(impl_id)} ({error})") from error
+    except OSError as error:  # installed, but a shared library it loads is missing or broken
+        raise FrameworkMissing(f"{FRAMEWORK_NAMES[impl.framework]} is installed but cannot be loaded here "
+                               f"({error}); reinstall it: {impl.pip_command}") from error
     return module.make_stepper(data, settings)
 
 
