@@ -25,6 +25,10 @@ HANDBACK = 0.05  # seconds of training at most between two calls into Streamlit 
 # session's charts with one interpreter, so 30 sessions at the page's default rate would queue behind
 # each other and every page would stall; under the budget each page slows evenly instead.
 REDRAW_BUDGET = 40.0
+# How often a session following a worker's run calls into Streamlit between redraws: only so that a click's
+# new script takes over (the click's callback has already halted the worker). Every such call sends a
+# message to the browser, 60 sessions calling every 50 ms flooded the server's event loop.
+REMOTE_HANDBACK = 0.25
 
 
 def prepare(run: Run, slot: st.delta_generator.DeltaGenerator) -> str | None:
@@ -100,8 +104,8 @@ def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.Delta
 
 def _train_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_generator.DeltaGenerator,
                   redraw: Callable[[Run], None]) -> None:
-    """The worker trains; this loop waits for its progress in slices of at most HANDBACK seconds, with a
-    call into Streamlit after each (where a click stops this script), and redraws at the page's rate.
+    """The worker trains; this loop waits for its progress, calls into Streamlit every REMOTE_HANDBACK
+    seconds (where a click stops this script) and redraws at the page's rate, within the server's budget.
 
     A click reruns the script (RerunException) and the worker trains on meanwhile. Streamlit's own header
     Stop, or the session closing, stops the script instead (StopException): then the run ends as our Stop
@@ -126,11 +130,15 @@ def _follow_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_g
         while state.training and not run.finished:
             interval = max(1.0 / max(1, rate), run.neighbours_training() / REDRAW_BUDGET)
             deadline = time.perf_counter() + max(interval - drawing, 0.25 * interval)
+            handed_back = time.perf_counter()
             while True:
-                run.sync(wait=min(HANDBACK, max(deadline - time.perf_counter(), 0.0)))
-                if run.finished or time.perf_counter() >= deadline:
+                run.sync(wait=min(REMOTE_HANDBACK, max(deadline - time.perf_counter(), 0.0)))
+                now = time.perf_counter()
+                if run.finished or now >= deadline:
                     break
-                slot.empty()
+                if now - handed_back >= REMOTE_HANDBACK:
+                    slot.empty()
+                    handed_back = now
             began = time.perf_counter()
             redraw(run)
             drawing = time.perf_counter() - began
