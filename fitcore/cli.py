@@ -19,7 +19,7 @@ import numpy as np
 from . import impl as implementations  # looked up at call time, so a missing framework can be faked
 from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .csvfile import check_size, read_csv
-from .device import DEVICE_LABELS, DEVICES, device_status
+from .device import DEVICE_LABELS, DEVICES, device_status, resolve_device
 from .custom import (CUSTOM_ID, MAX_DEGREE, MIN_DEGREE, CustomSource, DataSourceError, csv_source,
                      custom_problem, function_source)
 from .engine import Run, train
@@ -337,7 +337,8 @@ def listing_lines() -> list[str]:
 def _run(args: argparse.Namespace) -> int:
     config = _checked_config(args)
     if config.compiled and implementations.is_available(config.impl):
-        reason = implementations.compiled_unavailable(config.impl)
+        device = resolve_device(config.device) if config.device != "cpu" else "cpu"
+        reason = implementations.compiled_unavailable(config.impl, device)
         if reason is not None:
             raise UsageError(f"--compile with {config.impl}: {reason}; or drop --compile to run eagerly")
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,10 @@ MAX_SEED = 2**32 - 1
 ACCELERATED_MAX_POINTS = 20_000_000
 
 
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class StopConditions:
     """Ways to end a run before its step budget: a loss target, or a plateau.
@@ -34,11 +39,15 @@ class StopConditions:
     plateau_window: int = 100
 
     def __post_init__(self) -> None:
-        if self.loss_below is not None and not (math.isfinite(self.loss_below) and self.loss_below >= 0):
+        # A wrong type is refused like a wrong value (a ConfigError naming the setting), never a TypeError.
+        if self.loss_below is not None and not (_real(self.loss_below) and math.isfinite(self.loss_below)
+                                                and self.loss_below >= 0):
             raise ConfigError(f"loss threshold must be a finite number ≥ 0, got {self.loss_below}")
-        if self.plateau_tol is not None and not (math.isfinite(self.plateau_tol) and 0 <= self.plateau_tol < 1):
+        if self.plateau_tol is not None and not (_real(self.plateau_tol) and math.isfinite(self.plateau_tol)
+                                                 and 0 <= self.plateau_tol < 1):
             raise ConfigError(f"plateau tolerance must be in [0, 1), got {self.plateau_tol}")
-        if not 1 <= self.plateau_window <= 100_000:
+        if not isinstance(self.plateau_window, numbers.Integral) or isinstance(self.plateau_window, bool) \
+                or not 1 <= self.plateau_window <= 100_000:
             raise ConfigError(f"plateau window must be 1..100000 steps, got {self.plateau_window}")
 
 

@@ -409,7 +409,7 @@ def test_that_a_framework_whose_shared_library_cannot_load_exits_2_with_the_rein
 def test_that_a_compile_that_fails_at_run_time_exits_1_with_its_message_not_an_internal_error() -> None:
     def failing(config: RunConfig, *args: Any, **kwargs: Any) -> fitcore.Run:
         raise fitcore.CompileFailed("torch.compile could not build this run's code: the C++ compiler failed")
-    with mock.patch.object(cli, "train", failing), mock.patch("fitcore.impl.compiled_unavailable", lambda impl: None):
+    with mock.patch.object(cli, "train", failing), mock.patch("fitcore.impl.compiled_unavailable", lambda impl, device="cpu": None):
         code, out, err = call(["run", "linear-2x", "--impl", "torch-manual", "--compile", "--steps", "3"])
     assert (code, out) == (1, "")
     assert err.splitlines() == ["fitcore: torch.compile could not build this run's code: the C++ compiler failed"]

@@ -53,6 +53,11 @@ def test_that_a_missing_compiler_is_named_with_the_fix_for_every_torch_implement
     assert compiled_unavailable("numpy") is None and compiled_unavailable("tf-tape") is None  # no C++ needed
 
 
+def test_that_only_the_cpu_needs_the_compiler(no_compiler) -> None:
+    assert compiled_unavailable("torch-nn", "cpu") is not None
+    assert compiled_unavailable("torch-nn", "cuda") is None and compiled_unavailable("torch-nn", "mps") is None
+
+
 def test_that_a_compiler_that_does_not_run_counts_as_none(monkeypatch, tmp_path) -> None:
     broken = tmp_path / "g++"
     broken.write_text("#!/bin/sh\nexit 1\n")

@@ -94,10 +94,11 @@ def missing_message(impl_id: str) -> str:
     return f"{FRAMEWORK_NAMES[impl.framework]} is not installed here: {impl.pip_command}"
 
 
-def compiled_unavailable(impl_id: str) -> str | None:
+def compiled_unavailable(impl_id: str, device: str = "cpu") -> str | None:
     """None where the implementation's compiled path can run here; otherwise the reason and the fix.
-    Only PyTorch's needs anything outside Python (XLA and the Gram matrix bring their own)."""
-    if get_implementation(impl_id).framework != "torch":
+    Only PyTorch's on the CPU needs anything outside Python: inductor builds C++ there (on a GPU it
+    writes Triton or Metal kernels instead; XLA and the Gram matrix bring their own)."""
+    if get_implementation(impl_id).framework != "torch" or device != "cpu":
         return None
     return torch_compile_unavailable()
 
@@ -107,7 +108,7 @@ def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper
     impl = get_implementation(impl_id)
     if not framework_available(impl.framework):
         raise FrameworkMissing(missing_message(impl_id))
-    reason = compiled_unavailable(impl_id) if settings.compiled else None
+    reason = compiled_unavailable(impl_id, settings.device) if settings.compiled else None
     if reason is not None:
         raise CompilerMissing(f"{reason}; or run without the compiled path (the same updates, eagerly)")
     try:
