@@ -11,6 +11,7 @@ Imports numpy and torch only (no Streamlit, no TensorFlow): it runs on a bare GP
 from __future__ import annotations
 
 import math
+import os
 
 from fitcore import is_available
 from fitcore.device import ACCELERATORS, device_status, describe_accelerators
@@ -25,6 +26,9 @@ SMOKE_POINTS = (200, 2_000)
 GRAPH_TARGET = 2.0    # compiled CUDA within 2× of the hand-written CUDA-graph column, at every size
 CPU_RATIO_TARGET = 300.0  # at 20,000,000 points, compiled CUDA at least 300× the 2-thread CPU per step
 CHECK = "bash benchmarks/device_check.sh"
+OVERSUBSCRIBED = ("The CPUs were oversubscribed when this ran (load {load:.1f} on {cores} cores): compiled CPU code "
+                  "runs OpenMP threads that stall for milliseconds when another process holds their core, so the "
+                  "compiled CPU rows here are upper bounds, not what the path costs on an idle machine.")
 
 
 def _sizes(entry: SweepEntry, smoke: bool) -> tuple[int, ...]:
@@ -74,6 +78,9 @@ def run_group(runs: int, smoke: bool) -> Section:
     devices = ["cpu", *accelerators]
     section.notes.append(f"Machine: {describe_machine().description}. Devices used: "
                          + ", ".join(_accelerator_name(d) for d in devices) + f" ({describe_accelerators()}).")
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        section.notes.append(OVERSUBSCRIBED.format(load=load, cores=cores))
     measured: dict[tuple[str, bool, str], dict[int, float]] = {}
     for entry in _entries(devices, smoke):
         for points in _sizes(entry, smoke):
