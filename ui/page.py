@@ -9,6 +9,7 @@ import streamlit as st
 
 from fitcore import (ConfigError, Problem, Run, RunConfig, compiled_unavailable, get_problem, is_available,
                      missing_message)
+from fitcore.device import resolve_device
 
 from . import sidebar
 from .code_panel import code_panel
@@ -20,7 +21,7 @@ from .live import step_now, train_live
 from .pace import pace_panel
 from .replay import replay_bar
 from .stepmath import math_panel
-from .settings import config_from_values
+from .settings import config_from_values, runs_on_device
 from .state import DemoState, demo_state, widget_key
 from .view import DEFAULT_AXES, TrainView, live_frame
 
@@ -103,7 +104,7 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         config, config_error = None, str(error)
     sidebar.lr_schedule_preview(problem, values)
     blocked = config_error or (None if is_available(values["impl"]) else missing_message(values["impl"])) \
-        or (compiled_unavailable(values["impl"]) if values["compiled"] else None)
+        or (compiled_unavailable(values["impl"], resolve_device(runs_on_device(values))) if values["compiled"] else None)
     run = state.run
     stale = run is not None and config is not None and run.config != config
     control_bar(problem.id, state, config, stale, blocked)

@@ -13,10 +13,11 @@ import streamlit as st
 from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, compiled_unavailable,
                      get_implementation, is_available, missing_message)
 from fitcore.config import MAX_SEED
-from fitcore.device import DEVICE_LABELS, accelerator_statuses
+from fitcore.device import DEVICE_LABELS, accelerator_statuses, resolve_device
 
 from . import charts
-from .settings import choices_for, defaults, notice_text, parse_query, points_bounds, settings_for, to_query
+from .settings import (choices_for, defaults, notice_text, parse_query, points_bounds, runs_on_device, settings_for,
+                       to_query)
 from .state import DemoState, widget_key
 from .view import draw_chart
 
@@ -139,7 +140,9 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         if not is_available(impl_id):
             st.error(missing_message(impl_id))
         st.caption(impl.blurb)
-        no_compile = compiled_unavailable(impl_id)
+        # a GPU compiles without a C++ compiler: ask about the device this run would use
+        no_compile = compiled_unavailable(impl_id, resolve_device(runs_on_device(
+            {"impl": impl_id, "device": st.session_state.get(key("device"))})))
         if no_compile is not None and st.session_state.get(key("compiled")):
             st.session_state[key("compiled")] = False  # a disabled toggle left on could not be turned off
         st.toggle("Compiled path", key=key("compiled"), disabled=impl_id == "analytic" or no_compile is not None,
