@@ -22,6 +22,10 @@ import fitcore  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = Path(os.environ.get("FITCORE_SEEDS", REPO.parent / "shared" / "seeds"))
+CSV_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "csv"
+# Files too large to keep in the repository, made by the tests that read them: one row over the limit
+# (100,001 data rows after the header, the 100,002 lines the check must refuse).
+GENERATED_CSV = {"too_many_rows.csv": lambda: b"x,y\n" + b"0,0\n" * 100_001}
 
 DEMOS = ("quadratic-bias", "linear-2x", "quadratic-recovery", "sine-cubic")
 FRAMEWORK_IMPLS = ("numpy", "torch-manual", "torch-autograd", "torch-nn", "tf-tape")
@@ -34,6 +38,12 @@ def seed_file(prefix: str) -> Path:
     if not matches:
         pytest.skip(f"notebook {prefix} not found under {SEEDS}")
     return matches[0]
+
+
+def csv_fixture(name: str) -> bytes:
+    """The bytes of the CSV fixture ``name``: a file under tests/fixtures/csv, or one generated here."""
+    make = GENERATED_CSV.get(name)
+    return make() if make is not None else (CSV_FIXTURES / name).read_bytes()
 
 
 # --- the loss, written out -------------------------------------------------------------------

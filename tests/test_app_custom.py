@@ -24,6 +24,8 @@ from fitcore.custom import CUSTOM_ID, conditioning, csv_source, function_source
 from fitcore.custom_lessons import CUSTOM_LESSONS
 from ui.custom_settings import parse_coefficients, parse_source_query, source_query
 
+from conftest import csv_fixture
+
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARD = str(REPO / "dashboard.py")
 PAGE = "pages/custom_data.py"
@@ -80,7 +82,7 @@ def fit_rows(at: AppTest) -> pd.DataFrame:
 
 
 def upload(at: AppTest, name: str, data: bytes | None = None) -> None:
-    content = (FIXTURES / name).read_bytes() if data is None else data
+    content = csv_fixture(name) if data is None else data
     at.file_uploader(key=key("upload")).set_value((name, content, "text/csv"))
     at.run()
     assert_no_exception(at)

@@ -37,7 +37,7 @@ from fitcore.custom import (CUSTOM_ID, PRESETS, Conditioning, CustomSource, Data
 from fitcore.custom_lessons import CUSTOM_LESSONS
 from fitcore.expression import MAX_LENGTH, ParseError, parse_function
 
-from conftest import ALL_IMPLS, assert_params_close, reference_run, require
+from conftest import ALL_IMPLS, assert_params_close, csv_fixture, reference_run, require
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "csv"
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ MIXED = "0.5*x**3 - sin(2*x)"
 
 
 def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return csv_fixture(name)
 
 
 def table(name: str) -> Any:
