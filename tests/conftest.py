@@ -6,9 +6,12 @@ deliberately not ``fitcore.optim.update``: a test that compared fitcore with its
 """
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -32,11 +35,32 @@ FRAMEWORK_IMPLS = ("numpy", "torch-manual", "torch-autograd", "torch-nn", "tf-ta
 ALL_IMPLS = FRAMEWORK_IMPLS + ("analytic",)
 
 
+def under_ci() -> bool:
+    """Whether this is a CI run (CI=true, as GitHub Actions and most CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def unavailable(why: str) -> NoReturn:
+    """Skip a test whose framework, browser or notebook file is missing here, saying how to get it; under
+    CI fail it instead, so a green CI run means every test ran (CI installs everything and has the seeds)."""
+    if under_ci():
+        pytest.fail(f"CI must run every test, and this one cannot: {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def import_or_unavailable(name: str) -> ModuleType:
+    """``pytest.importorskip`` that fails under CI (see ``unavailable``)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        unavailable(f"{name} cannot be imported ({error})")
+
+
 def seed_file(prefix: str) -> Path:
     """The notebook whose file name starts with ``prefix`` (e.g. "001")."""
     matches = sorted(SEEDS.glob(f"{prefix}_*.txt"))
     if not matches:
-        pytest.skip(f"notebook {prefix} not found under {SEEDS}")
+        unavailable(f"notebook {prefix} not found under {SEEDS}")
     return matches[0]
 
 
@@ -169,6 +193,6 @@ def assert_losses_close(got: np.ndarray, expected: np.ndarray, rel: float, initi
 # --- running fitcore -------------------------------------------------------------------------
 
 def require(impl: str) -> None:
-    """Skip when the implementation's framework is absent (CI installs everything)."""
+    """Skip when the implementation's framework is absent; fail under CI, which installs everything."""
     if not fitcore.is_available(impl):
-        pytest.skip(fitcore.missing_message(impl))
+        unavailable(fitcore.missing_message(impl))

@@ -12,6 +12,8 @@ import pytest
 from benchmarks.runner import GROUPS
 from benchmarks.stats import Section, paired, ratios, stat
 
+from conftest import unavailable
+
 REPO = Path(__file__).resolve().parent.parent
 IN_BROWSER = {"live"}
 
@@ -28,7 +30,7 @@ def test_that_every_benchmark_group_runs_at_tiny_sizes_and_writes_its_rows(group
     if group in IN_BROWSER:
         from tests.browser.harness import chromium_available
         if not chromium_available():
-            pytest.skip("the live group drives Chromium: apt-get install -y chromium")
+            unavailable("the live group drives Chromium: apt-get install -y chromium")
     output = tmp_path / "BENCHMARKS.md"
     result = smoke(group, output)
     assert result.returncode == 0, result.stderr[-4000:]

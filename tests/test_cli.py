@@ -25,8 +25,9 @@ import fitcore
 from fitcore import MAX_STEPS, RunConfig, export_script
 from fitcore import cli
 
+from conftest import require, seed_file
+
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = Path(os.environ.get("FITCORE_SEEDS", REPO.parent / "shared" / "seeds"))
 
 # The documented keys of ``run --json`` and the JSON types each holds.
 RESULT_TYPES: dict[str, tuple[type, ...]] = {
@@ -139,18 +140,15 @@ def test_that_non_finite_numbers_become_null_in_the_json() -> None:
 
 def _notebook_lines(section: str) -> list[str]:
     """The lines seed 001's NumPy or PyTorch section printed."""
-    matches = sorted(SEEDS.glob("001_*.txt"))
-    if not matches:
-        pytest.skip(f"notebook 001 not found under {SEEDS}")
-    numpy_part, torch_part = matches[0].read_text().split("## PyTorch Version")
+    numpy_part, torch_part = seed_file("001").read_text().split("## PyTorch Version")
     text = numpy_part if section == "numpy" else torch_part
     return [line for line in text.splitlines() if line.startswith(("Epoch ", "Prediction "))]
 
 
 @pytest.mark.parametrize("variant", ["numpy", "pytorch"])
 def test_that_run_prints_the_linear_notebooks_lines(variant: str) -> None:
-    if variant == "pytorch" and not fitcore.is_available("torch-autograd"):
-        pytest.skip(fitcore.missing_message("torch-autograd"))
+    if variant == "pytorch":
+        require("torch-autograd")
     code, out, err = call(["run", "linear-2x", "--variant", variant])
     assert (code, err) == (0, "")
     expected = _notebook_lines(variant)

@@ -185,3 +185,54 @@ def test_that_community_cloud_installs_the_compiler_torch_compile_needs_and_the_
     assert packages == ["g++"]  # apt installs each line; torch.compile looks for g++ ($CXX otherwise)
     section = deploy_section()
     assert "packages.txt" in section and "g++" in section and "MB" in section and " s " in section
+
+
+# --- CI runs every test or fails ----------------------------------------------------------------------------
+
+def _ci_run(tmp_path: Path, *, root: bool, apt_status: int, apt_installs: bool) -> tuple[int, bool]:
+    """.ci/run with stand-ins for id, apt-get and python3.11 first on PATH and Chromium and nginx looked for in
+    tmp_path; returns its exit status and whether it got as far as the test command."""
+    bin_dir, reached = tmp_path / "bin", tmp_path / "reached-tests"
+    chromium, nginx = tmp_path / "chromium", tmp_path / "nginx"
+    bin_dir.mkdir()
+    fakes = {
+        "id": f"echo {0 if root else 1000}",
+        "apt-get": "".join(f'if [ "$1" = install ]; then printf "#!/bin/sh\\n" > {path}; chmod +x {path}; fi\n'
+                           for path in ((chromium, nginx) if apt_installs else ())) + f"exit {apt_status}",
+        "python3.11": f"touch {reached}; exit 1",  # stands in for the README's command, which must not run here
+    }
+    for name, body in fakes.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CI_CHROMIUM": str(chromium), "CI_NGINX": str(nginx),
+           "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(REPO / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=60)
+    return done.returncode, reached.exists()
+
+
+@pytest.mark.parametrize("root, apt_status, apt_installs", [(True, 100, False), (True, 0, False), (False, 0, True)],
+                         ids=["apt-get fails", "apt-get leaves no chromium", "not root"])
+def test_that_ci_fails_before_the_tests_when_it_cannot_install_chromium(tmp_path: Path, root: bool, apt_status: int,
+                                                                        apt_installs: bool) -> None:
+    status, reached_tests = _ci_run(tmp_path, root=root, apt_status=apt_status, apt_installs=apt_installs)
+    assert status != 0 and not reached_tests
+
+
+def test_that_ci_installs_chromium_and_then_runs_the_readme_test_command_with_ci_set(tmp_path: Path) -> None:
+    _, reached_tests = _ci_run(tmp_path, root=True, apt_status=0, apt_installs=True)
+    assert reached_tests
+    script = (REPO / ".ci" / "run").read_text()
+    readme = (REPO / "README.md").read_text()
+    command = script.strip().splitlines()[-1]
+    assert command in readme and "export CI=true" in script and "set -euo pipefail" in script
+
+
+def test_that_a_test_that_cannot_run_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import unavailable
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run every test"):
+        unavailable("no such framework")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no such framework"):
+        unavailable("no such framework")

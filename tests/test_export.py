@@ -35,6 +35,8 @@ import fitcore
 from fitcore import RunConfig, Schedule, StopConditions, export_script
 from fitcore.cli import main
 
+from conftest import unavailable
+
 RUNNER = textwrap.dedent('''
     """Run each script of a batch in this interpreter; record what it printed and what it imported."""
     import contextlib, io, json, runpy, sys, traceback
@@ -234,7 +236,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 def _outcome(case: Case, outcomes: dict[str, Outcome]) -> Outcome:
     if not _available(case):
-        pytest.skip(fitcore.missing_message(case.config.impl))
+        unavailable(fitcore.missing_message(case.config.impl))
     outcome = outcomes[case.id]
     if isinstance(outcome.run, Exception):
         raise outcome.run

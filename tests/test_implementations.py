@@ -33,7 +33,7 @@ from fitcore import quadratic_loss
 from fitcore.impl import StepSettings, TrainState, make_stepper
 
 from conftest import (ALL_IMPLS, DEMOS, FRAMEWORK_IMPLS, REPO, assert_losses_close, assert_params_close, quadratic_of,
-                      reference_run, require)
+                      import_or_unavailable, reference_run, require)
 
 STEPS = 50
 TOLERANCE = {"float64": 1e-11, "float32": 1e-5}
@@ -150,7 +150,7 @@ def test_that_the_analytic_implementation_refuses_nothing_it_can_compute() -> No
 
 def autograd_gradient(problem_id: str, data: fitcore.Dataset, reduction: str, theta: np.ndarray) -> np.ndarray:
     """torch autograd through the demo's formula as code, on float64 tensors."""
-    torch = pytest.importorskip("torch")
+    torch = import_or_unavailable("torch")
     problem = get_problem(problem_id)
     params = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
     x = torch.tensor(data.x, dtype=torch.float64)

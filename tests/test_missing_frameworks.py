@@ -19,6 +19,8 @@ import pytest
 
 import fitcore
 
+from conftest import unavailable
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).resolve().parent / "without_framework.py"
 DEMO_PAGES = ("quadratic-bias", "linear-2x", "quadratic-recovery", "sine-cubic")
@@ -35,7 +37,7 @@ def impls_of(framework: str) -> set[str]:
 def report(framework: str) -> dict[str, Any]:
     for needed in (framework, OTHER[framework]):
         if not fitcore.framework_available(needed):
-            pytest.skip(f"{NAMES[needed]} is not installed here, so its absence cannot be simulated against it")
+            unavailable(f"{NAMES[needed]} is not installed here, so its absence cannot be simulated against it")
     done = subprocess.run([sys.executable, str(SCRIPT), framework], cwd=REPO, capture_output=True, text=True,
                           timeout=600, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]

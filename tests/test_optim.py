@@ -10,7 +10,7 @@ from fitcore import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Co
 from fitcore.impl import StepSettings
 from fitcore.optim import KERAS_RESIDUALS, SLOTS, init_slots, update
 
-from conftest import ALPHA, BETA1, BETA2, EPS, MU, require
+from conftest import ALPHA, BETA1, BETA2, EPS, MU, import_or_unavailable, require
 
 
 def gradients(n: int = 40, scale: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -28,7 +28,7 @@ def fitcore_trajectory(optimizer: str, grads: np.ndarray, lr: float, xp=np, sqrt
 
 
 def torch_trajectory(optimizer: str, grads: np.ndarray, lr: float) -> np.ndarray:
-    torch = pytest.importorskip("torch")
+    torch = import_or_unavailable("torch")
     param = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     opt = {"sgd": lambda: torch.optim.SGD([param], lr=lr),
            "momentum": lambda: torch.optim.SGD([param], lr=lr, momentum=0.9),
@@ -86,7 +86,7 @@ def test_that_the_written_out_update_equals_torch_optim(optimizer: str) -> None:
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_that_the_update_gives_the_same_numbers_on_numpy_torch_and_tensorflow(optimizer: str) -> None:
-    torch = pytest.importorskip("torch")
+    torch = import_or_unavailable("torch")
     grads, lr = gradients(10), 0.05
     expected = fitcore_trajectory(optimizer, grads, lr)
     on_torch = fitcore_trajectory(optimizer, grads, lr, sqrt=torch.sqrt,
@@ -182,7 +182,7 @@ def test_that_a_schedule_read_in_pieces_equals_one_read() -> None:
                                       Schedule("cosine", lr_min=0.0), Schedule("cosine", lr_min=0.002)],
                          ids=lambda s: s.describe())
 def test_that_schedules_equal_torchs_lr_schedulers(schedule: Schedule) -> None:
-    torch = pytest.importorskip("torch")
+    torch = import_or_unavailable("torch")
     lr, total = 0.1, 60
     param = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([param], lr=lr)

@@ -13,7 +13,7 @@ import pytest
 
 from fitcore import PROBLEMS, RunConfig, get_problem, make_dataset, train
 
-from conftest import DEMOS, Quadratic, require, seed_file
+from conftest import DEMOS, Quadratic, import_or_unavailable, require, seed_file
 
 
 def notebook_data(problem_id: str, seed: int = 0):
@@ -26,7 +26,7 @@ def notebook_data(problem_id: str, seed: int = 0):
         x = np.array([1, 2, 3, 4], dtype=np.float32)
         return x, np.array([2, 4, 6, 8], dtype=np.float32), np.array([0.0])
     if problem_id == "quadratic-recovery":
-        torch = pytest.importorskip("torch")
+        torch = import_or_unavailable("torch")
         torch.manual_seed(seed)
         x = torch.arange(0, 20).float()
         noise = 1 + torch.randn(20) * 3
@@ -120,7 +120,7 @@ def test_that_the_data_are_the_notebooks_data_in_float32(problem_id: str) -> Non
 
 
 def test_that_sine_cubics_float32_grid_is_torch_linspace_to_one_ulp_of_pi() -> None:
-    torch = pytest.importorskip("torch")
+    torch = import_or_unavailable("torch")
     data = make_dataset(get_problem("sine-cubic"), 0, 2000, 0.0, "float32")
     grid = torch.linspace(-math.pi, math.pi, 2000).numpy()  # float32 start + i·step, rounded as it goes
     assert np.abs(data.x - grid).max() <= np.spacing(np.float32(math.pi))

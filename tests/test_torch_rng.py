@@ -6,7 +6,9 @@ import pytest
 
 from fitcore.torch_rng import TorchRandn
 
-torch = pytest.importorskip("torch")
+from conftest import import_or_unavailable
+
+torch = import_or_unavailable("torch")
 
 SEEDS = (0, 1, 2, 7, 42, 123, 2024, 99_991, 2**31 - 1, 2**32 - 1)
 

@@ -1,7 +1,7 @@
 """Fixtures for the browser tests: one Streamlit server and one Chromium for the session, a tab per test.
 
 Without Debian's Chromium at /usr/bin/chromium (or the playwright package) every browser test skips,
-saying how to enable it.
+saying how to enable it; under CI (CI=true) it fails instead.
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import json
 from typing import Any, Iterator
 
 import pytest
+
+from conftest import unavailable
 
 from .harness import ENABLE_HINT, ChromiumBrowser, DashboardPage, StreamlitServer, chromium_available, \
     write_measurements
@@ -27,7 +29,7 @@ def _missing() -> str | None:
 def server() -> Iterator[StreamlitServer]:
     why = _missing()
     if why:
-        pytest.skip(why)
+        unavailable(why)
     with StreamlitServer() as running:
         yield running
 

@@ -37,6 +37,8 @@ except ImportError:  # without playwright every test here skips (conftest says w
 
 from ui.view import short_number
 
+from conftest import unavailable
+
 from .conftest import _missing
 from .harness import (CHROMIUM, CHROMIUM_FLAGS, PROJECTOR, REPO, STEP_METRIC_READER, ProcessGroupMemory, StreamlitServer,
                       descendants, write_measurements)
@@ -286,7 +288,7 @@ def serve_and_measure(sessions: tuple[tuple[str, dict[str, str]], ...], finished
     """Start a server, let every session train at once, and close the server and the browser whatever happens."""
     why = _missing()
     if why:
-        pytest.skip(why)
+        unavailable(why)
     with StreamlitServer() as server:
         assert server.process is not None
         with ProcessGroupMemory(server.process.pid) as memory:
@@ -390,7 +392,7 @@ def test_that_five_sessions_using_pytorch_and_tensorflow_keep_the_server_under_2
     frameworks = {"torch", "tensorflow"}
     for framework in frameworks:
         if not __import__("fitcore").framework_available(framework):
-            pytest.skip(f"{framework} is not installed")
+            unavailable(f"{framework} is not installed")
     outcomes, memory, idle_mb, seconds = serve_and_measure(
         FRAMEWORK_SESSIONS, [f"Completed all {int(query['steps']):,} steps." for _, query in FRAMEWORK_SESSIONS])
     record("five_sessions_pytorch_and_tensorflow", summary(outcomes, memory, idle_mb, seconds))
