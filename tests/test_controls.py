@@ -2,8 +2,9 @@
 and leaving the page each halt a run mid-way, and a halted run resumes to exactly the end an
 uninterrupted run reaches.
 
-A run still going when a test acts on it is made by letting one script run time out (AppTest then stops
-the script at its next Streamlit call, as a click in a browser does). The uninterrupted reference is
+A run still going when a test acts on it is made by cutting one script run off once the run has trained
+a number of steps (AppTest then stops the script at its next Streamlit call, as a click in a browser
+does): a step count, not a time, so the run is caught at the same place on a faster or slower machine. The uninterrupted reference is
 ``fitcore.train`` with the same settings; NumPy's Gram-matrix path is deterministic, so "exactly" is
 bit for bit: the parameters, the loss, every recorded point and the printed log.
 """
@@ -16,22 +17,19 @@ from streamlit.testing.v1 import AppTest
 import fitcore
 from fitcore import RunConfig
 
+import test_dashboard
 from test_dashboard import (PAGE_FILES, assert_every_chart_finite, assert_no_exception, demo_state, enabled, key,
                             metric, open_page)
 
 PAGE = "linear-2x"
-# About 6 s of NumPy steps (the Gram path in float32, one update at a time): long enough to interrupt
-# after 3 s, short enough to finish in one script run.
+# NumPy steps (the Gram path in float32, one update at a time), interrupted after INTERRUPT_AFTER_STEPS:
+# many times that, so the run is mid-way when caught, and short enough to finish in one script run.
 LONG = {"impl": "numpy", "compiled": "1", "steps": "1200000", "rate": "20"}
-INTERRUPT_AFTER = 3
 
 
 def start_and_interrupt(at: AppTest, button: str) -> None:
-    """Press ``button`` and cut the script run off while the live loop is still training."""
-    pressed = at.button(key=key(PAGE, button)).click()
-    with pytest.raises(RuntimeError, match="timed out"):
-        at.run(timeout=INTERRUPT_AFTER)
-    pressed.set_value(False)  # AppTest keeps the press of a script run that did not finish
+    """Press ``button`` and cut the script run off once the live loop has trained a number of steps."""
+    test_dashboard.start_and_interrupt(at, PAGE, button)
 
 
 def interrupted(query: dict[str, str] = LONG) -> AppTest:

@@ -2,8 +2,9 @@
 restores itself from a URL, pauses, resets, and never lets a NaN reach a chart.
 
 AppTest runs the script in this process, so a run's live loop trains to the end inside one script run;
-a run that is still going when a test wants to pause it is made by letting one script run time out
-(AppTest then stops the script at its next Streamlit call, as a click in a browser would).
+a run that is still going when a test wants to pause it is made by cutting one script run off once the
+run has trained a given number of steps (AppTest then stops the script at its next Streamlit call, as a
+click in a browser would). A step count, not a time, so a faster or slower machine gives the same test.
 
 Expectations are computed without the page: fitcore.train for the numbers a run must show,
 tests/conftest.design for the model curve, and the notebooks' settings written out below.
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any, Callable
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import local_script_runner
 
 import fitcore
 import fitcore.impl
@@ -420,11 +424,44 @@ def test_that_a_metric_number_is_at_most_eight_characters_and_keeps_three_signif
 
 # --- Pause, Step, Reset -----------------------------------------------------------------------------
 
-def start_and_interrupt(at: AppTest, page: str, button: str) -> None:
-    """Press ``button`` and cut the script run off while the live loop is still training."""
+# Steps a live run trains before a test cuts its script run off: a fraction of a second here, and far
+# from the end of every run the tests interrupt, however fast or slow the machine.
+INTERRUPT_AFTER_STEPS = 50_000
+CUT_OFF_SECONDS = 120  # only against a hang: a run that never reaches the step count fails the test
+
+
+class CutOff(RuntimeError):
+    """The script run was stopped, by the test, with the run still training."""
+
+
+def start_and_interrupt(at: AppTest, page: str, button: str, after_steps: int = INTERRUPT_AFTER_STEPS) -> None:
+    """Press ``button`` and cut the script run off once the live loop has trained ``after_steps`` more steps.
+
+    AppTest's own timeout stops a script run after a wall-clock time; here the same stop (request_stop,
+    which ends the script at its next Streamlit call) comes when the run's step passes a count."""
+    state = demo_state(at, page)
+    before = state.run
+    start = before.step if before is not None else 0
+
+    def wait_then_cut(runner: Any, timeout: float = 0) -> None:
+        deadline = time.monotonic() + CUT_OFF_SECONDS
+        while not runner.script_stopped():
+            run = state.run
+            if run is not None and run.step >= (start if run is before else 0) + after_steps:
+                runner.request_stop()
+                runner.join()
+                raise CutOff(f"cut off at step {run.step:,}")
+            if time.monotonic() > deadline:
+                runner.request_stop()
+                runner.join()
+                raise AssertionError(f"the run did not reach {after_steps:,} steps in {CUT_OFF_SECONDS} s")
+            time.sleep(0.001)
+        raise AssertionError(f"the script ended before the run had trained {after_steps:,} more steps")
+
     pressed = at.button(key=key(page, button)).click()
-    with pytest.raises(RuntimeError, match="timed out"):
-        at.run(timeout=5)
+    with mock.patch.object(local_script_runner, "require_widgets_deltas", wait_then_cut), \
+            pytest.raises(CutOff):
+        at.run()
     # AppTest keeps the pressed button of a script run that did not finish; a browser's press is one event.
     pressed.set_value(False)
 
