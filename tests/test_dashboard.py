@@ -11,6 +11,7 @@ tests/conftest.design for the model curve, and the notebooks' settings written o
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
@@ -550,6 +551,60 @@ def test_that_reset_to_the_notebook_restores_every_default() -> None:
     assert not at.toggle(key=key(page, "below_on")).value
     assert at.slider(key=key(page, "rate")).value == 3, "display settings are not the notebook's"
     assert at.query_params["opt"] == "sgd" and at.query_params["steps"] == "2000"
+
+
+# --- the run's data, downloaded -------------------------------------------------------------------
+
+def _reject_non_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+@pytest.mark.parametrize("page, query", [("sine-cubic", {"impl": "numpy", "steps": "3000"}),
+                                         ("linear-2x", {"impl": "numpy", "lr": "0.1"})], ids=["completed", "diverged"])
+def test_that_the_run_data_downloads_hold_the_runs_numbers_as_csv_and_json(
+        page: str, query: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Code tab's CSV and JSON buttons make their files only when clicked (a deferred callable): the
+    files those callables make hold the recorded points, the settings and the log of an uninterrupted run
+    with the page's settings, computed here by fitcore.train."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made: dict[str, tuple[Callable[[], Any], str | None]] = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def remember(self: Any, data_callable: Callable[[], Any], mimetype: str | None, coordinates: str,
+                 file_name: str | None = None, **kwargs: Any) -> str:
+        made[str(file_name)] = (data_callable, mimetype)
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", remember)
+    at = open_page(page, query)
+    run = train(at, page)
+    reference = fitcore.train(run.config)
+    steps, losses, params = reference.history.arrays()
+
+    make_csv, csv_type = made[f"{page}-run.csv"]
+    frame = pd.read_csv(io.StringIO(make_csv()))
+    assert csv_type == "text/csv" and list(frame.columns) == ["step", "loss", *reference.problem.param_names]
+    np.testing.assert_array_equal(frame["step"], steps)
+    np.testing.assert_array_equal(frame["loss"], losses)  # written with every digit: read back exactly
+    np.testing.assert_array_equal(frame[list(reference.problem.param_names)].to_numpy(), params)
+
+    make_json, json_type = made[f"{page}-run.json"]
+    data = json.loads(make_json(), parse_constant=_reject_non_json)  # strict JSON: no NaN or Infinity
+    assert json_type == "application/json"
+    config = reference.config
+    assert {k: data[k] for k in ("problem", "impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype")} == \
+        {"problem": config.problem, "impl": config.impl, "optimizer": config.optimizer, "lr": config.lr,
+         "steps": config.steps, "seed": config.seed, "reduction": config.reduction, "dtype": config.dtype}
+    assert (data["status"], data["diverged_at"]) == (reference.status, reference.diverged_at)
+    assert data["final"] == {"step": reference.step, "loss": reference.current_loss,
+                             "params": reference.current_params.tolist()}
+    assert [point["step"] for point in data["history"]] == steps.tolist()
+    assert [point["loss"] for point in data["history"]] == losses.tolist()
+    assert [point["params"] for point in data["history"]] == params.tolist()
+    assert data["log"] == [line.text for line in reference.log]
+    assert data["data"]["x"] == reference.data.x.astype(float).tolist()
+    assert data["data"]["y"] == reference.data.y.astype(float).tolist()
 
 
 # --- a framework that is not installed ---------------------------------------------------------------
