@@ -3,7 +3,10 @@
 Pure data, in the shape of ``fitcore.lessons.Lesson``: each lesson's settings include its data
 source (``custom``), so ``lesson.config("custom")`` is the whole run. All four fit a degree-6
 polynomial to y = 0.5·x³ − sin 2x on [0, 4] with noise 0.1 and finish in about a second on NumPy;
-the tests hold every number quoted here to the runs.
+the tests hold every number quoted here to the runs, on every implementation and from a start nudged
+by one unit in the last place. Adam on raw x is chaotic after its first spike (near step 1,600, the
+implementations agree to 15 digits before it and only to about 2 after): that lesson quotes the run
+up to the spike and the spike itself, not how the run ends.
 """
 from __future__ import annotations
 
@@ -45,15 +48,21 @@ CUSTOM_LESSONS: tuple[Lesson, ...] = (
         "ones. Same model, better-shaped loss.",
         "completed", {**COMMON, "custom": STANDARDISED, "optimizer": "sgd", "lr": 0.013, "steps": 10000}),
     Lesson(
-        "adam-raw", "Adam on raw x: per-parameter steps help, a little",
+        "adam-raw", "Adam on raw x: fast, then a spike",
         "Adam divides each coordinate's step by that coordinate's own gradient size, which undoes the raw "
-        "columns' different scales. On raw x it gets the loss to 0.087 in 5,000 steps at lr 0.01: twelve times "
-        "better than SGD, still nine times the optimum.",
-        "Why does Adam not fix the conditioning completely?",
+        "columns' different scales: at lr 0.01 the loss falls from 145 to 0.18 by step 1,500, six times lower "
+        "than SGD reaches in 5,000 steps. Then, near step 1,600, watch the loss jump more than tenfold and fall "
+        "back within about a hundred steps.",
+        "Why does the loss jump, and why does the height of the jump differ between NumPy, PyTorch and "
+        "TensorFlow?",
         "Rescaling each coordinate removes differences of size, not the near-parallel columns: x⁴, x⁵ and x⁶ "
-        "still point almost the same way, so some directions of the loss stay flat. Standardising (and, beyond "
-        "it, orthogonal polynomials) changes the directions themselves.",
-        "completed", {**COMMON, "custom": RAW, "optimizer": "adam", "lr": 0.01, "steps": 5000}),
+        "still point almost the same way, so some directions stay flat. There the gradient is tiny, Adam's "
+        "running size √v shrinks with it and the steps stay about lr long, until one overshoots a steep "
+        "direction and the loss jumps while v catches up. A jump amplifies last-bit rounding: every "
+        "implementation jumps near step 1,600, but how high (3 to 10 here) and when the later jumps come differ "
+        "from one to another, so a longer run ends somewhere different on each. Standardising the features "
+        "changes the directions themselves.",
+        "completed", {**COMMON, "custom": RAW, "optimizer": "adam", "lr": 0.01, "steps": 2000}),
 )
 
 

@@ -23,6 +23,7 @@ from ui.sidebar import OPTIONAL_DEFAULTS
 from ui.state import MAX_PINNED, DemoState, pin_blocker, pin_run, unpin
 
 from conftest import REPO, require
+from test_lessons import CHECKS
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 PAGES = ("linear-2x", "quadratic-bias")
@@ -187,5 +188,6 @@ def test_that_the_float32_lesson_trains_on_pytorch_in_the_app_and_stalls_below_f
     at = open_page(page_id)
     click(at, page_id, "lesson_float32-stall_run")
     run = demo(at, page_id).run
-    assert run.status == "completed" and f"{run.current_params[0]:.8f}" == "4.99998856"
+    assert run.status == "completed" and run.config == chosen.config(page_id)
+    CHECKS[(page_id, "float32-stall")](run)  # stalls about 1.2e-5 short of 5, as the lesson says
     assert at.session_state[f"{page_id}:impl"] == "torch-autograd" and at.session_state[f"{page_id}:nb"] == "pytorch"

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fitcore
-from fitcore import ConfigError, RunConfig, export_script, train
+from fitcore import ConfigError, Run, RunConfig, export_script, train
 from fitcore import cli
 from fitcore.csvfile import MAX_BYTES, CsvError, read_csv
 from fitcore.custom import (CUSTOM_ID, PRESETS, Conditioning, CustomSource, DataSourceError, EvaluationError,
@@ -587,23 +587,22 @@ def test_that_compiled_paths_keep_one_compiled_model_per_standardisation(impl: s
 
 # --- lessons -----------------------------------------------------------------------------------------------
 
-def test_that_every_lesson_ends_as_it_promises_with_the_numbers_it_quotes() -> None:
-    runs = {lesson.key: train(lesson.config(CUSTOM_ID)) for lesson in CUSTOM_LESSONS}
-    assert all(runs[lesson.key].status == lesson.promise for lesson in CUSTOM_LESSONS)
-    raw, diverged, standard, adam = runs["raw-crawls"], runs["raw-diverges"], runs["standardised"], runs["adam-raw"]
-    assert raw.initial_loss == pytest.approx(145, rel=0.01)
-    assert raw.current_loss == pytest.approx(1.09, rel=0.01) and raw.current_loss > 100 * raw.quad.optimum_loss
-    assert raw.quad.optimum_loss == pytest.approx(0.0094, rel=0.01)
-    assert 2 / raw.quad.lambda_max == pytest.approx(7.0e-7, rel=0.01)
-    measured = conditioning(raw.config.custom, 200)
+def test_that_the_lessons_quote_the_conditioning_of_their_data() -> None:
+    """The data's numbers the lessons quote (λ ratios, stable rates): linear algebra, the same on any machine.
+    How each lesson's run ends, with the numbers it quotes, is held on every implementation and from a
+    nudged start by tests/test_lessons.py."""
+    raw, standard = (next(l for l in CUSTOM_LESSONS if l.key == key).config(CUSTOM_ID)
+                     for key in ("raw-crawls", "standardised"))
+    raw_loss, standard_loss = Run(raw).quad, Run(standard).quad
+    assert raw_loss.optimum_loss == pytest.approx(0.0094, rel=0.01)
+    assert 2 / raw_loss.lambda_max == pytest.approx(7.0e-7, rel=0.01) and raw.lr < 2 / raw_loss.lambda_max
+    assert raw_loss.lambda_max == pytest.approx(2.86e6, rel=0.01)
+    measured = conditioning(raw.custom, 200)
     assert measured.raw_ratio == pytest.approx(3.3e10, rel=0.02)
     assert measured.standardised_ratio == pytest.approx(9900, rel=0.01)
     assert Conditioning.steps_per_tenfold(measured.raw_ratio) == pytest.approx(7.7e10, rel=0.01)
-    assert diverged.step == 14
-    assert 2 / standard.quad.lambda_max == pytest.approx(0.014, rel=0.02)
-    assert standard.current_loss == pytest.approx(standard.quad.optimum_loss, rel=0.01)
-    assert adam.current_loss == pytest.approx(0.087, rel=0.01)
-    assert raw.current_loss / adam.current_loss == pytest.approx(12.5, rel=0.05)
+    assert 2 / standard_loss.lambda_max == pytest.approx(0.014, rel=0.02)
+    assert standard.lr < 2 / standard_loss.lambda_max
 
 
 # --- exported scripts reproduce custom runs ---------------------------------------------------------------
