@@ -120,9 +120,10 @@ def test_that_a_killed_worker_ends_the_run_with_a_clear_status_and_the_page_goes
 def test_that_streamlits_header_stop_ends_the_run_like_our_stop() -> None:
     at = open_page(PAGE, LONG)
     at.button(key=key(PAGE, "run")).click()
-    # AppTest stops a script that runs past its timeout as the header Stop does (a stop request, not a rerun).
+    # AppTest stops a script that runs past its timeout as the header Stop does (a stop request, not a rerun);
+    # the 8,000,000 steps take minutes, so at 10 s the run is under way on a busy machine too.
     with pytest.raises(RuntimeError, match="timed out"):
-        at.run(timeout=3)
+        at.run(timeout=10)
     state = demo_state(at, PAGE)
     run = state.run
     assert isinstance(run, RemoteRun) and not state.training

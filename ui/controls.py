@@ -12,14 +12,16 @@ import streamlit as st
 
 from fitcore import RunConfig
 
+from .live import log_halted
 from .state import DemoState, is_remote, new_run, start_workers, widget_key
 
 
 def halt(state: DemoState) -> None:
     """Training ends here; a worker's run has taken its last step when this returns."""
     state.training = False
-    if is_remote(state.run) and not state.run.finished:
+    if is_remote(state.run) and state.run.training_on_its_own and not state.run.finished:
         state.run.pause()
+        log_halted(state.run)
 
 
 def start_run(state: DemoState, config: RunConfig) -> None:
@@ -45,7 +47,10 @@ def resume(state: DemoState, config: RunConfig | None) -> None:
 def stop(state: DemoState) -> None:
     """End the run where it is: it keeps its charts and can be pinned, but not resumed."""
     if state.run is not None and not state.run.finished:
+        was_training = is_remote(state.run) and state.run.training_on_its_own
         state.run.stop()
+        if was_training:
+            log_halted(state.run)
     state.training = False
     state.pending_steps = 0
 

@@ -69,10 +69,16 @@ def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenera
             else:
                 _train(state, run, rate, slot, redraw)
     finally:
-        # In the server's log: when a click (or the end) stopped the training, for whoever watches the load.
-        LOG.info("training halted at step %d of %d (%s; unix time %.3f)", run.step, run.total_steps, run.status,
-                 time.time())
+        # A worker's run trains on after its page's script ends (a click's callback halts it, and logs that).
+        if not (isinstance(run, RemoteRun) and run.training_on_its_own and not run.finished):
+            log_halted(run)
     st.rerun()
+
+
+def log_halted(run: Run) -> None:
+    """In the server's log: when a click (or the end) stopped the training, for whoever watches the load."""
+    LOG.info("training halted at step %d of %d (%s; unix time %.3f)", run.step, run.total_steps, run.status,
+             time.time())
 
 
 def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.DeltaGenerator,
