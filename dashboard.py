@@ -5,6 +5,7 @@ import streamlit as st
 
 from fitcore import PROBLEMS
 from ui.catalog import CUSTOM_PAGE, DEMO_PAGES, HOME_PAGE, ICONS, SPEED_PAGE
+from ui.style import apply_style
 
 
 def build_navigation() -> st.navigation:
@@ -18,6 +19,7 @@ def build_navigation() -> st.navigation:
 
 def run() -> None:
     st.set_page_config(page_title="See gradient descent", page_icon=":material/show_chart:", layout="wide")
+    apply_style()
     build_navigation().run()
 
 

@@ -47,9 +47,9 @@ def probe_import(module: str) -> dict[str, Any]:
     return {"import_s": time.perf_counter() - started, "rss_mb": _rss_mb() - before}
 
 
-PAGE_FILES = {"home": "pages/home.py", "quadratic-bias": "pages/quadratic_bias.py", "linear-2x": "pages/linear_2x.py",
-              "quadratic-recovery": "pages/quadratic_recovery.py", "sine-cubic": "pages/sine_cubic.py",
-              "custom": "pages/custom_data.py", "speed": "pages/speed.py"}
+PAGE_FILES = {"home": "app_pages/home.py", "quadratic-bias": "app_pages/quadratic_bias.py", "linear-2x": "app_pages/linear_2x.py",
+              "quadratic-recovery": "app_pages/quadratic_recovery.py", "sine-cubic": "app_pages/sine_cubic.py",
+              "custom": "app_pages/custom_data.py", "speed": "app_pages/speed.py"}
 FRAMEWORKS = ("torch", "tensorflow")
 
 
@@ -57,6 +57,7 @@ def _app(page: str, query: Mapping[str, str] | None = None) -> Any:
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=300)
     at.query_params.update(dict(query or {}))
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
     at.switch_page(PAGE_FILES[page])
     return at
 

@@ -32,7 +32,7 @@ PAGES = ("linear-2x", "quadratic-bias")
 def open_page(page_id: str) -> AppTest:
     at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
     at.run()
-    at.switch_page(f"pages/{page_id.replace('-', '_')}.py")
+    at.switch_page(f"app_pages/{page_id.replace('-', '_')}.py")
     act(at)
     return at
 

@@ -28,7 +28,7 @@ from conftest import csv_fixture
 
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARD = str(REPO / "dashboard.py")
-PAGE = "pages/custom_data.py"
+PAGE = "app_pages/custom_data.py"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "csv"
 TIMEOUT = 120
 # The default learning rate of the function the page opens with; changing the data changes no other setting.
@@ -46,6 +46,7 @@ def assert_no_exception(at: AppTest) -> None:
 def open_page(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
     at.query_params.update(query or {})
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
     at.switch_page(PAGE)
     at.run()
     assert_no_exception(at)
@@ -78,6 +79,16 @@ def fit_rows(at: AppTest) -> pd.DataFrame:
     for element in at.get("vega_lite_chart"):
         if json.loads(element.proto.spec).get("title") == "Data and fits":
             return pd.concat([t for t in tables(element).values() if "series" in t], ignore_index=True)
+    raise AssertionError("no fit chart")
+
+
+def fit_legend(at: AppTest) -> list[str]:
+    """The series the fit chart's legend names."""
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec.get("title") == "Data and fits":
+            return next(layer["encoding"]["color"]["scale"]["domain"] for layer in spec["layer"]
+                        if "color" in layer.get("encoding", {}))
     raise AssertionError("no fit chart")
 
 
@@ -191,10 +202,13 @@ def test_that_an_uploaded_csv_is_fitted_and_its_data_stay_out_of_the_link() -> N
     assert run.config == expected.config
     np.testing.assert_array_equal(run.current_params, expected.current_params)
     data = fit_rows(at)
-    points = data[data.series == "data"]
+    points = data[data.series == "your data"]  # the legend names a file's points as the user's own
     np.testing.assert_array_equal(points.x, [0, 1, 2, 3, 4, 5])
     np.testing.assert_array_equal(points.y, [1.2, 2.9, 5.1, 9.8, 17.2, 26.1])
     assert (data.series == "true curve").sum() == 0  # a file has no true curve
+    assert fit_legend(at) == ["your data", "current fit", "least squares"]
+    headings = [m.value for m in at.markdown]
+    assert "**What this run prints**" in headings and "**What the notebook prints**" not in headings
     query = dict(at.query_params)
     assert query["src"] == "csv" and query["deg"] == "2" and "fn" not in query
     assert not any("1.2" in value for value in query.values())
@@ -235,7 +249,7 @@ def test_that_a_file_with_more_columns_lets_you_pick_x_and_y() -> None:
     at.selectbox(key=key("ycol")).set_value(1).run()
     assert_no_exception(at)
     points = fit_rows(at)
-    points = points[points.series == "data"]
+    points = points[points.series == "your data"]
     np.testing.assert_array_equal(points.x, [31, 45, 27, 52])
     np.testing.assert_array_equal(points.y, [1.60, 1.75, 1.82, 1.68])
 
@@ -244,7 +258,7 @@ def test_that_the_uploaded_file_survives_a_visit_to_another_page() -> None:
     at = open_page()
     to_csv_source(at)
     upload(at, "semicolon_decimal_comma.csv")
-    at.switch_page("pages/linear_2x.py").run()
+    at.switch_page("app_pages/linear_2x.py").run()
     at.switch_page(PAGE).run()
     assert_no_exception(at)
     assert any("Using **semicolon_decimal_comma.csv**" in c for c in captions(at))

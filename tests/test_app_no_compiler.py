@@ -33,6 +33,7 @@ def open_page(path: str, query: dict | None = None, rates: dict | None = None) -
     at.query_params.update(query or {})
     if rates is not None:
         at.session_state["pace:rates"] = dict(rates)
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
     at.switch_page(path)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -40,7 +41,7 @@ def open_page(path: str, query: dict | None = None, rates: dict | None = None) -
 
 
 def test_that_the_compiled_toggle_is_disabled_with_the_reason_and_the_fix(no_compiler) -> None:
-    at = open_page(f"pages/{PAGE.replace('-', '_')}.py")
+    at = open_page(f"app_pages/{PAGE.replace('-', '_')}.py")
     toggle = at.toggle(key=f"{PAGE}:compiled")
     assert toggle.disabled and toggle.value is False
     assert any("Compiled path unavailable here" in c.value and "apt-get install g++" in c.value
@@ -48,19 +49,19 @@ def test_that_the_compiled_toggle_is_disabled_with_the_reason_and_the_fix(no_com
 
 
 def test_that_a_shared_link_asking_for_the_compiled_path_gets_the_eager_one(no_compiler) -> None:
-    at = open_page(f"pages/{PAGE.replace('-', '_')}.py", {"compiled": "1"})
+    at = open_page(f"app_pages/{PAGE.replace('-', '_')}.py", {"compiled": "1"})
     assert at.toggle(key=f"{PAGE}:compiled").value is False
     assert not any("C++ compiler" in e.value for e in at.error)  # switched off, so nothing blocks Run
 
 
 def test_that_the_faster_path_offers_leave_out_the_compiled_path(no_compiler) -> None:
-    at = open_page(f"pages/{PAGE.replace('-', '_')}.py", rates=SLOW)
+    at = open_page(f"app_pages/{PAGE.replace('-', '_')}.py", rates=SLOW)
     offers = [b.label for b in at.button if (b.key or "").startswith(f"{PAGE}:pace_")]
     assert "Run on the compiled path" not in offers and "Run with the exact engine" in offers
 
 
 def test_that_the_speed_page_leaves_out_torch_compile_and_says_why(no_compiler) -> None:
-    at = open_page("pages/speed.py")
+    at = open_page("app_pages/speed.py")
     options = at.multiselect(key="speed:entries").options
     assert not any("torch.compile" in o for o in options) and "PyTorch autograd" in options
     assert any("Not measured here" in c.value and "apt-get install g++" in c.value for c in at.caption)
@@ -82,7 +83,7 @@ def test_that_a_compile_failing_at_run_time_ends_the_run_with_a_clear_error_and_
     monkeypatch.setattr(torch_compiled, "compiled_chunk", chunk_that_cannot_build)
     toolchain.forget()
     try:
-        at = open_page("pages/linear_2x.py", {"impl": "torch-manual", "compiled": "1"})
+        at = open_page("app_pages/linear_2x.py", {"impl": "torch-manual", "compiled": "1"})
         assert at.toggle(key="linear-2x:compiled").value is True
         at.button(key="linear-2x:run").click().run()
         assert not at.exception, [e.value for e in at.exception]

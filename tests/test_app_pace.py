@@ -20,7 +20,8 @@ def open_page(rates: dict | None = None, query: dict | None = None) -> AppTest:
     if rates is not None:
         at.session_state["pace:rates"] = dict(rates)
     at.query_params.update(query or {})
-    at.switch_page(f"pages/{PAGE.replace('-', '_')}.py")
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
+    at.switch_page(f"app_pages/{PAGE.replace('-', '_')}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

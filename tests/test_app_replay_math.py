@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 def open_page(page_id: str) -> AppTest:
     at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
     at.run()
-    at.switch_page(f"pages/{page_id.replace('-', '_')}.py")
+    at.switch_page(f"app_pages/{page_id.replace('-', '_')}.py")
     at.run()
     assert not at.exception
     return at

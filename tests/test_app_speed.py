@@ -17,7 +17,8 @@ CHOSEN = ["NumPy", "NumPy · Gram matrix", "Exact closed form"]
 
 def open_speed_page() -> AppTest:
     at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
-    at.switch_page("pages/speed.py")
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
+    at.switch_page("app_pages/speed.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -178,7 +178,8 @@ def open_any(page: str, query: dict[str, Any]) -> Any:
     from test_dashboard import DASHBOARD, PAGE_FILES, TIMEOUT
     at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
     at.query_params.update(query)
-    at.switch_page(PAGE_FILES.get(page, "pages/custom_data.py"))
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
+    at.switch_page(PAGE_FILES.get(page, "app_pages/custom_data.py"))
     at.run()
     return at
 

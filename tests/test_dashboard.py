@@ -38,10 +38,10 @@ from conftest import DEMOS, design, require
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARD = str(REPO / "dashboard.py")
 PAGE_FILES = {
-    "quadratic-bias": "pages/quadratic_bias.py",
-    "linear-2x": "pages/linear_2x.py",
-    "quadratic-recovery": "pages/quadratic_recovery.py",
-    "sine-cubic": "pages/sine_cubic.py",
+    "quadratic-bias": "app_pages/quadratic_bias.py",
+    "linear-2x": "app_pages/linear_2x.py",
+    "quadratic-recovery": "app_pages/quadratic_recovery.py",
+    "sine-cubic": "app_pages/sine_cubic.py",
 }
 # TensorFlow's import alone takes 3–4 s on this machine, torch's 1.6 s, torch.compile much longer.
 TIMEOUT = 120
@@ -65,6 +65,7 @@ def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
     """A fresh session that opens ``page`` with ``query`` as its URL's query string."""
     at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
     at.query_params.update(query or {})
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
     at.switch_page(PAGE_FILES[page])
     at.run()
     assert_no_exception(at)
@@ -117,7 +118,9 @@ def tables(chart: Any) -> dict[str, pd.DataFrame]:
 
 
 def title_of(chart: Any) -> str:
-    return json.loads(chart.proto.spec).get("title") or ""
+    """A chart's heading (a title with a subtitle is an object in the spec)."""
+    title = json.loads(chart.proto.spec).get("title") or ""
+    return title.get("text", "") if isinstance(title, dict) else title
 
 
 def part(chart: Any, kind: str) -> pd.DataFrame:
@@ -190,6 +193,11 @@ def test_that_the_home_page_renders_a_card_and_a_link_for_every_demo() -> None:
     assert linked >= set(DEMOS), linked
     titles = {header.value for header in at.subheader}
     assert titles >= {fitcore.get_problem(page).title for page in DEMOS}, titles
+    # Each demo's card pictures its data and the fit its notebook ends with.
+    thumbnails = [c for c in at.get("vega_lite_chart") if "fit its notebook ends with" in c.proto.alt]
+    assert len(thumbnails) == len(DEMOS)
+    for chart in thumbnails:
+        assert all(len(table) for table in tables(chart).values())
 
 
 @pytest.mark.parametrize("page", DEMOS)

@@ -47,7 +47,8 @@ def test_that_a_knob_is_read_from_secrets_toml_when_the_environment_has_none() -
     at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
     at.secrets["max_steps"] = 25
     at.query_params.update({"steps": "40"})
-    at.switch_page("pages/linear_2x.py")
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
+    at.switch_page("app_pages/linear_2x.py")
     at.run()
     assert any("at most 25 steps per run" in i.value for i in at.info)
     at.button(key=key(PAGE, "run")).click().run()

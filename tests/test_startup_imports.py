@@ -11,9 +11,9 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = {"quadratic-bias": "pages/quadratic_bias.py", "linear-2x": "pages/linear_2x.py",
-         "quadratic-recovery": "pages/quadratic_recovery.py", "sine-cubic": "pages/sine_cubic.py",
-         "custom": "pages/custom_data.py"}
+PAGES = {"quadratic-bias": "app_pages/quadratic_bias.py", "linear-2x": "app_pages/linear_2x.py",
+         "quadratic-recovery": "app_pages/quadratic_recovery.py", "sine-cubic": "app_pages/sine_cubic.py",
+         "custom": "app_pages/custom_data.py"}
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -27,6 +27,7 @@ SCRIPT = textwrap.dedent("""
         at = AppTest.from_file("dashboard.py", default_timeout=120)
         at.query_params.update(query or {})
         if page:
+            at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
             at.switch_page(page)
         return at
 
@@ -42,7 +43,7 @@ SCRIPT = textwrap.dedent("""
             run = at.session_state["state:" + page_id].run
             status = f"{run.config.impl} {run.status} {run.step}" if run is not None else "no run"
             report[f"{page_id} {impl}"] = {"loaded": loaded(), "exceptions": len(at.exception), "status": status}
-    at = app("pages/speed.py")
+    at = app("app_pages/speed.py")
     at.run()
     report["speed page"] = {"loaded": loaded(), "exceptions": len(at.exception), "status": "drawn"}
     print(json.dumps(report))

@@ -50,15 +50,16 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 import fitcore  # noqa: E402
 
 DASHBOARD = str(REPO / "dashboard.py")
-PAGES = {"quadratic-bias": "pages/quadratic_bias.py", "linear-2x": "pages/linear_2x.py",
-         "quadratic-recovery": "pages/quadratic_recovery.py", "sine-cubic": "pages/sine_cubic.py",
-         "custom": "pages/custom_data.py", "speed": "pages/speed.py", "home": "pages/home.py"}
+PAGES = {"quadratic-bias": "app_pages/quadratic_bias.py", "linear-2x": "app_pages/linear_2x.py",
+         "quadratic-recovery": "app_pages/quadratic_recovery.py", "sine-cubic": "app_pages/sine_cubic.py",
+         "custom": "app_pages/custom_data.py", "speed": "app_pages/speed.py", "home": "app_pages/home.py"}
 SHORT = "20"
 
 
 def opened(page: str, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=180)
     at.query_params.update(query or {})
+    at.run()  # st.navigation registers the pages on a first run; then a page can be opened by file
     at.switch_page(PAGES[page])
     at.run()
     return at

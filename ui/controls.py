@@ -14,6 +14,7 @@ from fitcore import RunConfig
 
 from .live import log_halted
 from .state import DemoState, is_remote, new_run, start_workers, widget_key
+from .style import CONTROL_BAR
 
 
 def halt(state: DemoState) -> None:
@@ -83,7 +84,7 @@ def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale:
     key = lambda name: widget_key(page_id, name)  # noqa: E731
     # Buttons as wide as their labels, wrapping onto a second line on a narrow screen: in equal
     # columns "Step ×100" was cut short at 1280 px once Stop joined the bar.
-    bar = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    bar = st.container(horizontal=True, gap="small", vertical_alignment="center", key=CONTROL_BAR)
     bar.button("Run", icon=":material/play_arrow:", key=key("run"), type="primary", disabled=not can_run,
                on_click=start_run, args=(state, config), help="Start a new run with the current settings.")
     bar.button("Pause", icon=":material/pause:", key=key("pause"), disabled=not state.training,

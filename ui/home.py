@@ -4,8 +4,15 @@ from __future__ import annotations
 import streamlit as st
 
 from fitcore import FRAMEWORK_NAMES, IMPLEMENTATIONS, PROBLEMS, framework_available
+from fitcore.preview import NotebookEnd, notebook_end
 
 from .catalog import CUSTOM_PAGE, DEMO_PAGES, ICONS, SPEED_PAGE
+from .charts.preview import preview_chart
+
+
+@st.cache_data(show_spinner=False)
+def cached_notebook_end(problem_id: str) -> NotebookEnd:
+    return notebook_end(problem_id)
 
 
 def home_page() -> None:
@@ -22,6 +29,9 @@ def home_page() -> None:
     for index, problem in enumerate(PROBLEMS.values()):
         with columns[index % 2].container(border=True):
             st.subheader(problem.title)
+            chart = preview_chart(cached_notebook_end(problem.id))
+            st.vega_lite_chart(chart.with_data(), width="stretch", alt=chart.alt_text)
+            st.caption(chart.caption)
             st.markdown(problem.teaches)
             st.latex(problem.formula_latex)
             notebooks = ", ".join(f"`{name}`" for name in problem.seed_files)

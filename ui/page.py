@@ -10,6 +10,7 @@ import streamlit as st
 from fitcore import (ConfigError, Problem, Run, RunConfig, compiled_unavailable, get_problem, is_available,
                      missing_message)
 from fitcore.device import resolve_device
+from fitcore.landscape import SliceChoice
 
 from . import sidebar
 from .code_panel import code_panel
@@ -56,18 +57,25 @@ def divergence_fix(problem: Any, state: DemoState, run: Run) -> None:
               on_click=fix_learning_rate, args=(problem, state, stable), type="primary")
 
 
-def landscape_axes(problem: Any) -> tuple[int, int] | None:
-    """Which two parameters the landscape slice shows (drawn beside that chart)."""
+def landscape_axes(problem: Any) -> SliceChoice | None:
+    """Which slice the landscape shows: two parameters, or two of the Hessian's eigen-directions
+    (numbered from the flattest), picked in a popover beside that chart."""
     if problem.n_params == 1:
         return None
     names = list(problem.param_names)
     default = DEFAULT_AXES.get(problem.id, (0, 1))
     with st.popover("Slice axes", icon=":material/tune:"):
-        x = st.selectbox("Horizontal", names, index=default[0], key=widget_key(problem.id, "ax"))
-        y = st.selectbox("Vertical", [n for n in names if n != x], key=widget_key(problem.id, "ay"),
-                         index=max(0, [n for n in names if n != x].index(names[default[1]]))
-                         if names[default[1]] != x else 0)
-    return names.index(x), names.index(y)
+        eigen = st.toggle("Along the Hessian's eigen-directions", key=widget_key(problem.id, "eigen"),
+                          help="Slice along the directions gradient descent moves in independently: the "
+                               "flattest (v₁) is the slowest to converge.")
+        if eigen:
+            names = [f"v{k + 1}" for k in range(problem.n_params)]
+            default = (0, problem.n_params - 1)
+        x = st.selectbox("Horizontal", names, index=default[0], key=widget_key(problem.id, "ex" if eigen else "ax"))
+        others = [n for n in names if n != x]
+        y = st.selectbox("Vertical", others, key=widget_key(problem.id, "ey" if eigen else "ay"),
+                         index=others.index(names[default[1]]) if names[default[1]] != x else 0)
+    return SliceChoice(names.index(x), names.index(y), eigen)
 
 
 @dataclass
@@ -108,7 +116,9 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
     run = state.run
     stale = run is not None and config is not None and run.config != config
     control_bar(problem.id, state, config, stale, blocked)
-    guarded(pace_panel, problem, state, config, blocked)
+    # Filled after the charts: the pace panel may time a few steps of a just-started run, which
+    # imports its framework (seconds for PyTorch), and the page must show its charts meanwhile.
+    pace_slot = st.container()
     if blocked:
         st.error(blocked)
     elif config is not None and (capped := steps_notice(config)):
@@ -136,6 +146,8 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         guarded(math_panel, context)
     with code_tab:
         guarded(code_panel, problem.id, config, run)
+    with pace_slot:
+        guarded(pace_panel, problem, state, config, blocked)
 
     if state.training and run is not None and view is not None and (not stale or state.resumed_under == config):
         log_x = bool(values["logx"])
@@ -153,6 +165,8 @@ def train_panel(context: PageContext) -> TrainView | None:
         return None
     replayed = replay_bar(context.problem.id, context.state, run)
     view = TrainView(shown, lambda: landscape_axes(context.problem))
+    live = context.state.training and not context.stale
+    preparing = live and run is not None and not run.prepared
     view.draw(shown, replayed if replayed is not None else live_frame(shown), context.state.pinned,
-              bool(context.values["logx"]), context.stale, training=context.state.training and not context.stale)
+              bool(context.values["logx"]), context.stale, training=live and not preparing, preparing=preparing)
     return view

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -12,13 +13,16 @@ import streamlit as st
 from streamlit import dataframe_util
 
 from fitcore import FRAMEWORK_NAMES, Run, get_implementation
+from fitcore.landscape import SliceChoice, run_landscape
 
 from . import charts
 from .notebook_panel import draw_notebook_lines
 from .state import PinnedRun
+from .style import METRICS_ROW
 
 DEFAULT_AXES = {"quadratic-recovery": (0, 1), "sine-cubic": (1, 3)}
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
+FRAMEWORK_MODULES = {"torch": "torch", "tensorflow": "tensorflow"}  # whose first import takes seconds
 SLOW_INTERVAL = 0.5  # seconds between redraws of the readouts that change slowly, while training
 
 
@@ -93,10 +97,10 @@ def status_message(run: Run | None, stale: bool) -> tuple[str, str]:
 class TrainView:
     """Placeholders for one page's training view; ``draw`` refills them with a frame of a run."""
 
-    def __init__(self, run: Run, pick_axes: Callable[[], tuple[int, int] | None]) -> None:
+    def __init__(self, run: Run, pick_axes: Callable[[], SliceChoice | None]) -> None:
         self.problem = run.problem
         self.status = st.empty()
-        self.metrics = [column.empty() for column in st.columns(5)]
+        self.metrics = [column.empty() for column in st.container(key=METRICS_ROW).columns(5)]
         top = st.columns(2)
         self.fit, self.loss = top[0].empty(), top[1].empty()
         self.loss_note = top[1].empty()  # what the loss chart's log axis cannot show
@@ -105,6 +109,7 @@ class TrainView:
         with bottom[1]:
             self.axes = pick_axes()
             self.landscape = st.empty()
+            self.landscape_note = st.empty()
         self.extra = st.empty()
         self.extra_chart = st.empty()
         # Your own data has no notebook behind it: its printed lines stand alone.
@@ -149,7 +154,13 @@ class TrainView:
         self._slow_due[name] = now + SLOW_INTERVAL if training else 0.0
         return True
 
-    def draw_status(self, run: Run | None, stale: bool, training: bool = False) -> None:
+    def draw_status(self, run: Run | None, stale: bool, training: bool = False, preparing: bool = False) -> None:
+        if run is not None and preparing:
+            # The charts below still show the run's start while its framework loads: say what the wait is for.
+            text = preparing_text(run.config.impl, run.config.compiled) or "Starting…"
+            if self._changed("status", ("preparing", text)):
+                self.status.info(text, icon=":material/hourglass_top:")
+            return
         if run is not None and training and not run.finished:
             if not self._due("status", training):
                 return
@@ -179,10 +190,13 @@ class TrainView:
                           help="The largest stable SGD learning rate for this data.")
 
     def draw(self, run: Run, frame: Frame, pinned: Sequence[PinnedRun] = (), log_x: bool = False,
-             stale: bool = False, training: bool = False) -> None:
+             stale: bool = False, training: bool = False, preparing: bool = False) -> None:
+        """Fill every slot with ``frame``. ``preparing``: the run is about to load its framework; the
+        charts keep the specs they had at rest, so the browser updates them in place instead of
+        drawing them afresh while the server is busy importing."""
         problem, quad = run.problem, run.quad
         start = run.data.init.astype(np.float64)
-        self.draw_status(run if run.prepared or run.finished else None, stale, training)
+        self.draw_status(run if run.prepared or run.finished or preparing else None, stale, training, preparing)
         self.draw_metrics(run, frame, training)
         fit_static = self._static_table("fit", id(run), lambda: charts.fit_static(
             problem, run.data.x, run.data.y, quad.optimum))
@@ -190,7 +204,7 @@ class TrainView:
                                                      fit_static, not training))
         others = [(p.label, p.steps, p.losses) for p in pinned]
         loss_static = self._static_table("loss", (id(run), tuple(p.label for p in pinned)),
-                                         lambda: charts.loss_static(quad.optimum_loss, others))
+                                         lambda: charts.loss_static(others))
         at_rest = not training
         targets = np.array(problem.true_params) if problem.true_params is not None else quad.optimum
         label = "true" if problem.true_params is not None else "least-squares"
@@ -202,10 +216,7 @@ class TrainView:
         self.draw_loss_note(frame)
         draw_chart(self.params, charts.params_chart(problem.param_names, frame.steps, frame.path, targets, label,
                                                     (frame.step, frame.params), at_rest, axes))
-        land_static = self._static_table("landscape", (id(run), self.axes),
-                                         lambda: charts.landscape_static(quad, start, self.axes))
-        self._draw(self.landscape, "landscape", charts.landscape_chart(
-            quad, problem.param_names, frame.steps, frame.path, frame.params, start, self.axes, land_static, at_rest))
+        self.draw_landscape(run, frame, start, at_rest)
         self.draw_extra(run, frame, training)
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
             self.log.code(run.log_text() or "(the lines the notebook's code prints appear here as the run goes)",
@@ -226,6 +237,26 @@ class TrainView:
         else:
             self.loss_note.caption(f":material/info: The loss is exactly 0 from step {first:,}: the fit is exact "
                                    "in this dtype. A log axis has no 0, so the loss line stops at the step before.")
+
+    def draw_landscape(self, run: Run, frame: Frame, start: np.ndarray, at_rest: bool) -> None:
+        """The slice through the step shown, over a frame that holds the run so far (its contours are
+        exact ellipses: recomputing them for every frame costs well under a millisecond)."""
+        problem, quad, choice = run.problem, run.quad, self.axes
+        slice_axes = land = None
+        if choice is not None:
+            slice_axes, land = run_landscape(quad, choice, tuple(problem.param_names), frame.params, start,
+                                             frame.path)
+        frame_key = None if land is None else (land.lo.tobytes(), land.hi.tobytes())
+        land_static = self._static_table("landscape", (id(run), choice, frame_key), lambda: charts.landscape_static(
+            quad, start, slice_axes, land))
+        chart = charts.landscape_chart(quad, problem.param_names, frame.steps, frame.path, frame.params, start,
+                                       slice_axes, land_static, at_rest, land, bool(choice and choice.eigen))
+        self._draw(self.landscape, "landscape", chart)
+        if self._changed("landscape_note", chart.caption):
+            if chart.caption:
+                self.landscape_note.caption(chart.caption)
+            else:
+                self.landscape_note.empty()
 
     def draw_extra(self, run: Run, frame: Frame, training: bool = False) -> None:
         problem = run.problem
@@ -285,8 +316,17 @@ def short_number(value: float) -> str:
 def framework_spinner_text(impl_id: str, compiled: bool) -> str:
     impl = get_implementation(impl_id)
     name = FRAMEWORK_NAMES[impl.framework]
+    first = impl.framework in FRAMEWORK_MODULES and FRAMEWORK_MODULES[impl.framework] not in sys.modules
+    loading = f"Loading {name}{' (first run on this server)' if first else ''}"
     if compiled and impl.framework == "torch":
-        return f"Loading {name} and compiling with torch.compile (first run only: a few seconds)…"
+        return f"{loading} and compiling with torch.compile (first run only: a few seconds)…"
     if compiled and impl.framework == "tensorflow":
-        return f"Loading {name} and compiling the XLA loop…"
-    return f"Loading {name}…"
+        return f"{loading} and compiling the XLA loop…"
+    return f"{loading}…"
+
+
+def preparing_text(impl_id: str, compiled: bool) -> str | None:
+    """What a run waits for before its first step, or None when it starts at once (NumPy)."""
+    if get_implementation(impl_id).framework not in FRAMEWORK_MODULES and not compiled:
+        return None
+    return framework_spinner_text(impl_id, compiled)

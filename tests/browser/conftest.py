@@ -37,8 +37,8 @@ def server() -> Iterator[StreamlitServer]:
 @pytest.fixture(scope="session")
 def browser(server: StreamlitServer) -> Iterator[ChromiumBrowser]:
     with ChromiumBrowser() as chromium:
-        # The first session on a fresh headless server may answer a deep link with "Page not found"
-        # (streamlit/streamlit#8860): load the home page once before any test opens a demo's URL.
+        # Loading the home page once first is no longer needed (the pages live in app_pages/, see README; a
+        # deep link on a fresh server is tested in test_first_visit.py); kept as a cheap server warm-up.
         chromium.dashboard(server).page.close()
         yield chromium
 

@@ -11,8 +11,9 @@ Used by the browser tests (tests/browser/test_pages.py) and importable from benc
         page.wait_for_status("Completed")
         page.screenshot("linear-2x")
 
-Why the warm-up: the very first session on a fresh headless server can answer a deep link with a
-"Page not found" dialog (streamlit/streamlit#8860); loading the home page once avoids it.
+The warm-up (the home page loaded once) only warms the server now: the "Page not found" a fresh
+server's first deep link used to get came from Streamlit's legacy handling of a `pages/` folder, and
+the pages now live in `app_pages/` (tests/browser/test_first_visit.py opens a deep link cold).
 """
 from __future__ import annotations
 

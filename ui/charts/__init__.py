@@ -1,0 +1,17 @@
+"""Altair chart builders shared by every page, one module per chart family. Pure: no Streamlit here.
+
+Each chart is a fixed spec over named datasets, one per layer: ``static_*`` tables hold what cannot
+change during a run (the data, the true and least-squares curves) and ``live_*`` tables what moves.
+``base`` says why the spec is built once and only data change between redraws.
+"""
+from .base import (HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, live_table,
+                   static, thin, vega_spec)
+from .extras import is_finite_number, log_ticks, panels_chart, schedule_chart
+from .fit import fit_chart, fit_static
+from .landscape import landscape_chart, landscape_static
+from .progress import LiveFrame, live_frame_for, loss_chart, loss_static, params_chart
+
+__all__ = ["HEIGHT", "LINE", "MAX_POINTS", "NOW", "TARGET", "TOOLTIP_FORMAT", "Chart", "finite_rows", "live",
+           "live_table", "static", "thin", "vega_spec", "is_finite_number", "log_ticks", "panels_chart",
+           "schedule_chart", "fit_chart", "fit_static", "landscape_chart", "landscape_static", "LiveFrame",
+           "live_frame_for", "loss_chart", "loss_static", "params_chart"]

@@ -1,0 +1,153 @@
+"""What every chart shares: the Chart record, its tables, the spec's fixed settings. Pure: no Streamlit.
+
+Each chart is a fixed spec over named datasets, one per layer: ``static_*`` tables hold what cannot
+change during a run (the data, the true and least-squares curves, the landscape) and ``live_*``
+tables the iterates. The spec is built once with Altair and cached, so a live update sends only
+data and the browser updates the chart in place (no flicker). No layer filters its rows in Vega:
+Streamlit evaluates Vega expressions with a CSP-safe interpreter, slow enough per row that
+filtering live tables saturated the browser; the rows each layer needs are chosen here instead.
+Every table stays under ``MAX_POINTS`` rows and never holds a NaN or infinity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+MAX_POINTS = 2000
+CURVE_POINTS = 200
+DATA_POINTS_SHOWN = 400  # every update repaints them: enough to see the shape, cheap to redraw
+PATH_POINTS = 300
+LIVE_POINTS = 200  # per line while training: Vega re-encodes every point of a changed table on each update
+LIVE_CURVE_POINTS = 100  # the current fit while training (a polynomial of degree ≤ 3 needs no more)
+GRID = 20  # landscape cells per side: 400 rects, repainted with every update
+TOOLTIP_FORMAT = ".6g"
+PANEL_WIDTH = 320  # fits a half-page column at a projector's 1280 px with the sidebar open
+HEIGHT = 300  # the whole chart (title, axes, legend): Streamlit fits the spec into it
+SERIES_ORDER = ["data", "current fit", "true curve", "least squares"]
+# Readable on the light and the dark theme alike; orange is always "where the run is now".
+SERIES_COLORS = ["#8C9AAB", "#F58518", "#54A24B", "#E45756"]
+# Each series' colour and dash; "your data" is drawn like "data".
+SERIES_STYLE = {"data": (SERIES_COLORS[0], [1, 0]), "your data": (SERIES_COLORS[0], [1, 0]),
+                "current fit": (SERIES_COLORS[1], [1, 0]), "true curve": (SERIES_COLORS[2], [6, 3]),
+                "least squares": (SERIES_COLORS[3], [2, 2])}
+NOW = "#F58518"
+TARGET = "#E45756"
+LINE = "#4C78A8"
+# Engineering notation for a loss axis: 0.01 … 9,999 as they are, otherwise a mantissa and a power of
+# ten that is a multiple of three (12e-6, 340e3): losses span many decades and the digits stay few.
+ENGINEERING = ("datum.value >= 0.01 && datum.value < 10000 ? format(datum.value, ',~g') : "
+               "format(datum.value / pow(10, 3 * floor(log(datum.value) / LN10 / 3 + 1e-9)), '~g') + 'e' + "
+               "(3 * floor(log(datum.value) / LN10 / 3 + 1e-9))")
+LIVE_DATA = alt.Data(name="live")  # the single table of a chart that is drawn whole each time
+
+
+def live(layer: str) -> alt.Data:
+    return alt.Data(name=f"live_{layer}")
+
+
+def static(layer: str) -> alt.Data:
+    return alt.Data(name=f"static_{layer}")
+
+
+@dataclass(frozen=True)
+class Chart:
+    spec: dict[str, Any]
+    live: dict[str, pd.DataFrame | pa.Table]
+    static: dict[str, pd.DataFrame] = field(default_factory=dict)
+    alt_text: str = ""
+    stretch: bool = True  # fill the column's width; a stack of panels keeps its own width instead
+    caption: str = ""  # one line under the chart, in the page's own text colours (themes follow)
+
+    def __post_init__(self) -> None:
+        # A chart drawn whole each time may pass one table: it is the single "live" dataset.
+        if isinstance(self.live, pd.DataFrame):
+            object.__setattr__(self, "live", {"live": self.live})
+        if self.static is None:
+            object.__setattr__(self, "static", {})
+
+    def with_data(self, static_tables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The spec with its tables attached (pass the static tables' cached Arrow bytes to reuse
+        them). Streamlit ships each table as Arrow and keeps the spec text itself unchanged."""
+        tables = {f"live_{k}" if k != "live" else k: arrow_table(v) for k, v in self.live.items()}
+        chosen = static_tables if static_tables is not None else self.static
+        tables.update({f"static_{k}": v for k, v in chosen.items()})
+        return {**self.spec, "datasets": tables}
+
+    @property
+    def rows(self) -> int:
+        return sum(len(t) for t in self.live.values()) + sum(len(t) for t in self.static.values())
+
+
+def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A table's columns as Arrow, straight from their arrays: what Streamlit would send, without
+    pandas' schema metadata, whose conversion cost most of a live redraw."""
+    if isinstance(frame, pa.Table):
+        return frame
+    return pa.table({str(name): pa.array(frame[name].to_numpy(), from_pandas=True) for name in frame.columns})
+
+
+def live_table(finite: Sequence[str], positive: str | None = None, **columns: Any) -> pa.Table:
+    """A layer redrawn on every update, as Arrow straight from its arrays (a scalar fills its column),
+    without the rows that have a NaN or infinity in ``finite`` or a value ≤ 0 in ``positive``."""
+    length = max((len(v) for v in columns.values() if isinstance(v, (np.ndarray, list))), default=1)
+    arrays = {k: v if isinstance(v, (np.ndarray, list)) else [v] * length for k, v in columns.items()}
+    keep = np.ones(length, dtype=bool)
+    for name in finite:
+        keep &= np.isfinite(np.asarray(arrays[name], dtype=np.float64))
+    if positive is not None:
+        keep &= np.asarray(arrays[positive], dtype=np.float64) > 0
+    if not keep.all():
+        arrays = {k: np.asarray(v)[keep] for k, v in arrays.items()}
+    return pa.table({k: pa.array(v, from_pandas=True) for k, v in arrays.items()})
+
+
+def finite_rows(frame: pd.DataFrame, columns: Sequence[str], positive: str | None = None) -> pd.DataFrame:
+    """Drop every row with a NaN or infinity in ``columns`` (and a value ≤ 0 in ``positive``, for a
+    log axis): none may reach a chart."""
+    if frame.empty:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        keep &= np.isfinite(frame[column].to_numpy(dtype=np.float64))
+    if positive is not None:
+        keep &= frame[positive].to_numpy(dtype=np.float64) > 0
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """An Altair chart as the fixed Vega-Lite spec Streamlit draws (tables are attached per draw)."""
+    spec = chart.to_dict()
+    spec.pop("datasets", None)
+    # Rows are checked finite (and positive for log axes) before they are sent, so Vega's own
+    # per-row validity filter — an interpreted expression on every update — is switched off.
+    spec.setdefault("config", {}).setdefault("mark", {})["invalid"] = None
+    # Canvas redraws a thousand marks far faster than SVG rebuilds its DOM.
+    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
+    return spec
+
+
+def tips_at_rest(tooltip: list[Any], at_rest: bool) -> dict[str, Any]:
+    """Tooltips for a long live line only while the run is at rest: Vega evaluates a tooltip per
+    point on every update, which costs the browser more than drawing the line itself."""
+    return {"tooltip": tooltip} if at_rest else {}
+
+
+def thin(count: int, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spread items out of ``count``, first and last kept."""
+    if count <= limit:
+        return np.arange(count)
+    return np.unique(np.round(np.linspace(0, count - 1, limit)).astype(np.int64))
+
+
+def fmt4(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def table_of(**columns: Any) -> pd.DataFrame:
+    length = max((len(v) for v in columns.values() if isinstance(v, (np.ndarray, list))), default=1)
+    return pd.DataFrame({k: (v if isinstance(v, (np.ndarray, list)) else [v] * length) for k, v in columns.items()})

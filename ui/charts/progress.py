@@ -1,0 +1,205 @@
+"""(b) Loss against step and (c) every parameter against step."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, MAX_POINTS, NOW, PANEL_WIDTH, TARGET, TOOLTIP_FORMAT,
+                   Chart, finite_rows, fmt4, live, live_table, static, table_of, thin, tips_at_rest, vega_spec)
+
+
+DECADES_BELOW = 3  # a loss axis reaches this far below the lowest loss drawn, and no further
+LIVE_DECADES = 8  # while training, the loss axis spans at most this many decades below the start
+PANEL_MIN_HEIGHT = 64  # a parameter's panel: room for three labels that do not touch
+LONG_RUN = 100_000  # steps from which the step axis reads 200k, 1M
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """Fixed axes for a run in progress: Vega then redraws only the marks, not the axes, and the
+    curves grow across a still frame. ``None`` at rest, where every axis fits its data."""
+
+    steps: int
+    loss: tuple[float, float]
+    params: tuple[tuple[float, float], ...]
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.3g}")
+
+
+def live_frame_for(total_steps: int, initial_loss: float, optimum_loss: float, start: np.ndarray,
+                   targets: np.ndarray) -> LiveFrame:
+    """Axes that hold a run from its start to its targets (overshoots are clipped)."""
+    floor = max(optimum_loss, 10.0**-LIVE_DECADES * initial_loss, 1e-300)
+    ranges = []
+    for a, b in zip(np.asarray(start, np.float64), np.asarray(targets, np.float64)):
+        low, high = min(a, b), max(a, b)
+        pad = 0.25 * (high - low) if high > low else max(0.1 * abs(high), 1e-3)
+        ranges.append((_round(low - pad), _round(high + pad)))
+    return LiveFrame(int(total_steps), (_round(floor / 2), _round(max(initial_loss, floor) * 2)), tuple(ranges))
+
+
+
+def _x_step(title: str | None, log_x: bool, frame: LiveFrame | None, long_run: bool = False,
+            **axis: Any) -> alt.X:
+    """Steps as whole numbers: 1,200 — or 200k, 1M on a run long enough that commas crowd the axis."""
+    scale = alt.Scale(type="symlog") if log_x else alt.Scale(zero=False)
+    if frame is not None:
+        scale = alt.Scale(type="symlog", domain=[0, frame.steps], nice=False) if log_x else \
+            alt.Scale(domain=[0, frame.steps], nice=False)
+    axis = {"format": "~s" if long_run else ",d", "tickMinStep": 1, **axis}
+    return alt.X("step:Q", title=title, scale=scale, axis=alt.Axis(**axis))
+
+
+def is_long_run(last_step: int) -> bool:
+    return last_step >= LONG_RUN
+
+
+@functools.lru_cache(maxsize=64)
+def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None = None,
+              pinned: bool = False, long_run: bool = False) -> dict[str, Any]:
+    x = _x_step("step" + (" (log scale)" if log_x else ""), log_x, frame, long_run)
+    y_scale = alt.Scale(type="log", domain=list(frame.loss), nice=False) if frame else alt.Scale(type="log")
+    y = alt.Y("loss:Q", title="loss (log scale)", scale=y_scale,
+              axis=alt.Axis(tickCount=5, labelExpr=ENGINEERING, labelOverlap="greedy"))
+    tooltip = [alt.Tooltip("run:N"), alt.Tooltip("step:Q", format=","), alt.Tooltip("loss:Q", format=TOOLTIP_FORMAT)]
+    others = alt.Chart(static("pinned")).mark_line(strokeWidth=1.5, opacity=0.8).encode(
+        x=x, y=y, color=alt.Color("run:N", title="pinned runs", legend=alt.Legend(orient="right", labelLimit=240)),
+        detail="run:N", tooltip=tooltip)
+    optimum = alt.Chart(live("optimum")).mark_rule(strokeDash=[6, 4], color=TARGET).encode(
+        y="loss:Q", tooltip=[alt.Tooltip("loss:Q", title="least-squares optimum", format=TOOLTIP_FORMAT)])
+    # An optimum far below the data would stretch the axis over empty decades: it is named instead.
+    below = alt.Chart(live("below")).mark_text(align="left", baseline="bottom", dy=-4, color=TARGET,
+                                               fontSize=11).encode(x=alt.value(4), y="loss:Q", text="note:N")
+    curve = alt.Chart(live("curve")).mark_line(strokeWidth=2.5, color=LINE, clip=True).encode(
+        x=x, y=y, **tips_at_rest(tooltip, at_rest))
+    marker = alt.Chart(live("marker")).mark_point(size=90, filled=True, color=NOW, clip=True).encode(
+        x=x, y=y, tooltip=tooltip)
+    layers = [others] if pinned else []
+    return vega_spec(alt.layer(*layers, optimum, below, curve, marker).properties(height=HEIGHT, title="Loss"))
+
+
+def loss_static(pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> dict[str, pd.DataFrame]:
+    runs = [table_of(step=np.empty(0), loss=np.empty(0), kind="pinned", run=np.empty(0, dtype=object))]
+    for name, steps, losses in pinned:
+        keep = thin(len(steps), MAX_POINTS // 8)
+        runs.append(table_of(step=np.asarray(steps)[keep], loss=np.asarray(losses)[keep], kind="pinned", run=name))
+    return {"pinned": finite_rows(pd.concat(runs, ignore_index=True), ["step", "loss"], positive="loss")}
+
+
+def optimum_tables(optimum_loss: float, losses: np.ndarray, steps: np.ndarray,
+                   frame: LiveFrame | None) -> dict[str, pa.Table]:
+    """The optimum as a dashed line when it lies within ``DECADES_BELOW`` decades of the lowest loss
+    shown (or inside a live frame), otherwise as a note at the bottom of the chart saying where it is."""
+    shown = np.asarray(losses, dtype=np.float64)
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    lowest = frame.loss[0] if frame is not None else (float(shown.min()) if len(shown) else optimum_loss)
+    floor = lowest if frame is not None else lowest / 10**DECADES_BELOW
+    near = optimum_loss >= floor
+    none = np.empty(0)
+    line = live_table(("step", "loss"), "loss", step=np.zeros(1) if near else none,
+                      loss=np.array([optimum_loss]) if near else none, kind="optimum", run="least-squares optimum")
+    first = float(frame is None and len(steps) and steps[0] or 0)
+    note = f"▼ optimum {optimum_loss:.3g} lies below"
+    below = live_table(("step", "loss"), "loss", step=none if near else np.array([first]),
+                       loss=none if near else np.array([lowest]),
+                       note=np.array([], dtype=object) if near else np.array([note], dtype=object))
+    return {"optimum": line, "below": below}
+
+
+def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marker: tuple[int, float] | None,
+               pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = (), log_x: bool = False,
+               static_tables: dict[str, pd.DataFrame] | None = None, label: str = "this run",
+               at_rest: bool = True, frame: LiveFrame | None = None) -> Chart:
+    tables = loss_static(pinned) if static_tables is None else static_tables
+    keep = thin(len(steps), MAX_POINTS - 1 if at_rest else LIVE_POINTS)
+    last_step = frame.steps if frame is not None else (int(steps[-1]) if len(steps) else 0)
+    tables_live = {"curve": live_table(("step", "loss"), "loss", step=np.asarray(steps)[keep],
+                                       loss=np.asarray(losses)[keep], kind="curve", run=label),
+                   "marker": live_table(("step", "loss"), "loss", step=[marker[0]] if marker else [],
+                                        loss=[marker[1]] if marker else [], kind="marker", run=label),
+                   **optimum_tables(optimum_loss, np.asarray(losses)[keep], np.asarray(steps)[keep], frame)}
+    drawn = len(tables_live["optimum"]) > 0
+    text = (f"Loss against step on a log scale; the {'dashed line' if drawn else 'note at the bottom'} "
+            f"gives the least-squares optimum {fmt4(optimum_loss)}")
+    if at_rest and len(steps):
+        text += f"; {fmt4(losses[0])} at step 0, {fmt4(losses[-1])} at step {int(steps[-1]):,}."
+    else:
+        text += "."
+    if pinned:
+        text += f" {len(pinned)} pinned run(s) overlaid."
+    return Chart(loss_spec(log_x, at_rest, frame, bool(pinned), is_long_run(last_step)), tables_live, tables, text)
+
+
+# --- (c) parameters against step ------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=64)
+def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveFrame | None = None,
+                long_run: bool = False) -> dict[str, Any]:
+    """One small chart per parameter, stacked: each with its own y scale and its own tables.
+
+    Streamlit stretches a stack by giving every panel the column's width as its plot width, so
+    anything left of the plot would push the chart past its column: the y labels and the
+    parameter's name are drawn inside the panel instead. Flush labels keep the top label of one
+    panel clear of the bottom label of the panel above."""
+    height = max(PANEL_MIN_HEIGHT, int(HEIGHT * 1.1 / len(param_names)))
+    panels = []
+    for i, name in enumerate(param_names):
+        tooltip = [alt.Tooltip("param:N"), alt.Tooltip("step:Q", format=","),
+                   alt.Tooltip("value:Q", format=TOOLTIP_FORMAT)]
+        last = i == len(param_names) - 1
+        x = _x_step("step" if last else None, False, frame, long_run, labels=last, ticks=last)
+        y_scale = alt.Scale(domain=list(frame.params[i]), nice=False) if frame else alt.Scale(zero=False)
+        y = alt.Y("value:Q", title=None, scale=y_scale,
+                  axis=alt.Axis(tickCount=3, labelFlush=True, labelOverlap="greedy", format="~g", ticks=False,
+                                labelAlign="left", labelPadding=-4, domain=False, labelOpacity=0.8))
+        path = alt.Chart(live(f"path_{i}")).mark_line(strokeWidth=2, color=LINE, clip=True).encode(
+            x=x, y=y, **tips_at_rest(tooltip, at_rest))
+        target = alt.Chart(static(f"target_{i}")).mark_rule(strokeDash=[6, 4], color=TARGET).encode(
+            y="value:Q", tooltip=[alt.Tooltip("param:N"), alt.Tooltip("label:N", title="target"),
+                                  alt.Tooltip("value:Q", format=TOOLTIP_FORMAT)])
+        now = alt.Chart(live(f"now_{i}")).mark_point(size=70, filled=True, color=NOW, clip=True).encode(
+            x="step:Q", y="value:Q", tooltip=tooltip)
+        label = alt.Chart(alt.Data(values=[{}])).mark_text(align="right", baseline="top", fontWeight="bold",
+                                                           fontSize=12, color=LINE, dx=-4, dy=3).encode(
+            x=alt.value("width"), y=alt.value(0), text=alt.value(name))
+        panels.append(alt.layer(path, target, now, label).properties(height=height, width=PANEL_WIDTH))
+    chart = alt.vconcat(*panels, spacing=6).resolve_scale(x="shared").properties(title="Parameters")
+    spec = vega_spec(chart)
+    spec["padding"] = {"left": 0, "right": -4, "top": 5}
+    spec["config"].setdefault("view", {})["stroke"] = None  # the frame's edge stroke would reach past the width
+    return spec
+
+
+def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarray,
+                 targets: np.ndarray | None, target_label: str, marker: tuple[int, np.ndarray] | None,
+                 at_rest: bool = True, frame: LiveFrame | None = None) -> Chart:
+    count = len(param_names)
+    keep = thin(len(steps), (MAX_POINTS - 2 * count) // count if at_rest else LIVE_POINTS // count)
+    kept_steps = np.asarray(steps, dtype=np.float64)[keep]
+    tables_live: dict[str, pa.Table] = {}
+    tables_static: dict[str, pd.DataFrame] = {}
+    for i, name in enumerate(param_names):
+        values = params[keep, i] if len(params) else np.empty(0)
+        tables_live[f"path_{i}"] = live_table(("step", "value"), step=kept_steps, value=values, param=name,
+                                              kind="trajectory", label="")
+        tables_live[f"now_{i}"] = live_table(("step", "value"), step=[float(marker[0])] if marker else [],
+                                             value=[marker[1][i]] if marker else [], param=name, kind="marker",
+                                             label="")
+        target = table_of(step=[0.0] if targets is not None else [], value=[targets[i]] if targets is not None else [],
+                        param=name, kind="target", label=target_label)
+        tables_static[f"target_{i}"] = finite_rows(target, ["step", "value"])
+    text = "Each parameter against step, one panel per parameter"
+    if targets is not None:
+        text += f", with the {target_label} value as a dashed line (" + \
+            ", ".join(f"{n} = {fmt4(v)}" for n, v in zip(param_names, targets)) + ")"
+    last_step = frame.steps if frame is not None else (int(steps[-1]) if len(steps) else 0)
+    return Chart(params_spec(tuple(param_names), at_rest, frame, is_long_run(last_step)), tables_live,
+                 tables_static, text + ".")
