@@ -158,7 +158,7 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
         x = _x_step("step" if last else None, False, frame, long_run, labels=last, ticks=last)
         y_scale = alt.Scale(domain=list(frame.params[i]), nice=False) if frame else alt.Scale(zero=False)
         y = alt.Y("value:Q", title=None, scale=y_scale,
-                  axis=alt.Axis(tickCount=3, labelFlush=True, labelOverlap="greedy", format="~g", ticks=False,
+                  axis=alt.Axis(tickCount=3, labelFlush=True, labelOverlap="greedy", ticks=False,
                                 labelAlign="left", labelPadding=-4, domain=False, labelOpacity=0.8))
         path = alt.Chart(live(f"path_{i}")).mark_line(strokeWidth=2, color=LINE, clip=True).encode(
             x=x, y=y, **tips_at_rest(tooltip, at_rest))
