@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from fitcore.landscape import Landscape, frame_for, visible_path
 
@@ -109,17 +110,16 @@ def landscape_static(quad: Any, start: np.ndarray, axes: Any = None,
     return {"marks": finite_rows(marks, ["p1", "p2", "label_x", "label_y"])}
 
 
-def band_table(land: Landscape) -> pd.DataFrame:
+def band_table(land: Landscape) -> pa.Table:
     """Every contour as rows (band, index, p1, p2, level), outermost first: the drawing order.
-    Band names are zero-padded so that any ordering Vega picks (by name or by first row) agrees."""
+    Band names are zero-padded so that any ordering Vega picks (by name or by first row) agrees.
+    Arrow straight from the arrays: it is rebuilt for every live frame."""
     count = len(land.contours)
-    if not count:
-        return table_of(band=[], index=[], p1=[], p2=[], level=[])
-    points = np.concatenate(land.contours)
-    size = len(land.contours[0])
-    return table_of(band=np.repeat([f"band {k:02d}" for k in range(count)], size),
-                    index=np.tile(np.arange(size), count), p1=points[:, 0], p2=points[:, 1],
-                    level=np.repeat(land.levels, size))
+    points = np.concatenate(land.contours) if count else np.empty((0, 2))
+    size = len(land.contours[0]) if count else 0
+    names = np.repeat(np.array([f"band {k:02d}" for k in range(count)], dtype=object), size)
+    return live_table(("p1", "p2"), band=names, index=np.tile(np.arange(size), count), p1=points[:, 0],
+                      p2=points[:, 1], level=np.repeat(land.levels, size))
 
 
 def slice_subtitle(axes: Any, names: Sequence[str], eigen: bool) -> str:

@@ -54,7 +54,9 @@ def _x_step(title: str | None, log_x: bool, frame: LiveFrame | None, long_run: b
     if frame is not None:
         scale = alt.Scale(type="symlog", domain=[0, frame.steps], nice=False) if log_x else \
             alt.Scale(domain=[0, frame.steps], nice=False)
-    axis = {"format": "~s" if long_run else ",d", "tickMinStep": 1, **axis}
+    # Vega gives every "~s" label the ticks' shared prefix ("0k"): zero is written plainly.
+    long = {"format": "~s", "labelExpr": "datum.value == 0 ? '0' : datum.label"}
+    axis = {**(long if long_run else {"format": ",d"}), "tickMinStep": 1, **axis}
     return alt.X("step:Q", title=title, scale=scale, axis=alt.Axis(**axis))
 
 
