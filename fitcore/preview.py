@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analytic import exact_params, quadratic_loss
-from .config import RunConfig
-from .problems import get_problem, make_dataset
+from .config import RunConfig, dataset_of
+from .problems import get_problem
 
 POINTS_SHOWN = 120  # a thumbnail: enough points to see the data's shape
 CURVE_POINTS = 80
@@ -30,7 +30,7 @@ class NotebookEnd:
 def notebook_end(problem_id: str) -> NotebookEnd:
     """The data of a demo's notebook run and its fit after the notebook's steps (float64)."""
     problem, config = get_problem(problem_id), RunConfig.notebook(problem_id)
-    data = make_dataset(problem, config.seed, config.points, config.noise, "float64")
+    data = dataset_of(config, "float64")  # the notebook's own start where it printed one
     quad = quadratic_loss(data, config.reduction)
     init = data.init.astype(np.float64)
     if config.optimizer in ("sgd", "momentum") and config.schedule.is_constant:
