@@ -59,6 +59,21 @@ GEOMETRY = """
     if (el.matches('[data-testid="stMetricValue"]') && inner.scrollWidth > inner.clientWidth + slack)
       problems.push(`metric value cut short: ${name(el)}`);
   }
+  const clips = new Map();
+  const clipOf = (el) => {  // the box that el's overflow-clipping ancestors leave visible
+    if (!el || el === main.parentElement) return {left: -1e9, right: 1e9, top: -1e9, bottom: 1e9};
+    if (clips.has(el)) return clips.get(el);
+    const outer = clipOf(el.parentElement);
+    const style = getComputedStyle(el);
+    let box = outer;
+    if (style.overflowX !== 'visible' || style.overflowY !== 'visible') {
+      const own = el.getBoundingClientRect();
+      box = {left: Math.max(outer.left, own.left), right: Math.min(outer.right, own.right),
+             top: Math.max(outer.top, own.top), bottom: Math.min(outer.bottom, own.bottom)};
+    }
+    clips.set(el, box);
+    return box;
+  };
   const boxes = [];
   const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -70,8 +85,12 @@ GEOMETRY = """
     if (!visible(parent)) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
-    for (const rect of range.getClientRects()) {
-      if (rect.width < 1 || rect.height < 1 || rect.right <= 0 || rect.left >= width) continue;
+    const clip = clipOf(parent);
+    for (const whole of range.getClientRects()) {
+      // Only the part a scrolling box (a long log, a code block) lets through is on screen.
+      const rect = {left: Math.max(whole.left, clip.left), right: Math.min(whole.right, clip.right),
+                    top: Math.max(whole.top, clip.top), bottom: Math.min(whole.bottom, clip.bottom)};
+      if (rect.right - rect.left < 1 || rect.bottom - rect.top < 1 || rect.right <= 0 || rect.left >= width) continue;
       boxes.push({rect, node, text: node.textContent.trim().slice(0, 40)});
     }
   }
