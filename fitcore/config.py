@@ -83,8 +83,8 @@ class RunConfig:
         chosen = problem.variant(variant) if variant else problem.default_variant
         values: dict[str, Any] = dict(problem=problem.id, variant=chosen.key, points=problem.default_points,
                                       noise=problem.default_noise, **chosen.settings)
-        if problem.source is None:
-            values["seed"] = None
+        if problem.source is None:  # other points or noise are fresh data: seed 0 unless a seed is given
+            values["seed"] = 0 if needs_fresh_data(problem, chosen.key, values["points"], values["noise"]) else None
         values.update(overrides)
         return cls(**values)
 
@@ -147,6 +147,15 @@ def points_range(config: RunConfig, problem: Problem | None = None) -> tuple[int
 def _check_choice(name: str, value: Any, choices: Any) -> None:
     if value not in choices:
         raise ConfigError(f"{name} {value!r} is not one of: {', '.join(map(str, choices))}")
+
+
+def needs_fresh_data(problem: Problem, variant: str, points: int, noise: float) -> bool:
+    """Whether these points and noise exist only as fresh data from a seed: the notebook's own data have
+    no other noise, and a notebook that printed its data has no other number of points."""
+    if problem.source is not None:
+        return False
+    printed = problem.variant(variant).data
+    return noise != problem.default_noise or (printed is not None and points != len(printed()))
 
 
 def _check_notebook_data(config: RunConfig, problem: Problem) -> None:

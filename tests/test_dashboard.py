@@ -546,7 +546,8 @@ def test_that_reset_to_the_notebook_restores_every_default() -> None:
     page = "sine-cubic"
     at = open_page(page)
     for kind, name, value in (("selectbox", "opt", "adam"), ("number_input", "lr", 0.5),
-                              ("number_input", "steps", 7), ("radio", "red", "mean"), ("number_input", "seed", 3),
+                              ("number_input", "steps", 7), ("radio", "red", "mean"), ("toggle", "seed_on", True),
+                              ("number_input", "seed", 3),
                               ("toggle", "below_on", True), ("slider", "rate", 3)):
         set_widget(at, kind, page, name, value)
     assert at.query_params["opt"] == "adam"
@@ -555,10 +556,11 @@ def test_that_reset_to_the_notebook_restores_every_default() -> None:
     for name, value in NOTEBOOK[page].items():
         widget = at.selectbox if name in ("impl", "opt") else at.radio if name in ("red", "dtype") else at.number_input
         assert widget(key=key(page, name)).value == value, name
-    assert at.number_input(key=key(page, "seed")).value == 0
+    assert not at.toggle(key=key(page, "seed_on")).value  # the notebook's own data and start again
     assert not at.toggle(key=key(page, "below_on")).value
     assert at.slider(key=key(page, "rate")).value == 3, "display settings are not the notebook's"
-    assert at.query_params["opt"] == "sgd" and at.query_params["steps"] == "2000"
+    assert at.query_params["opt"] == "sgd" and at.query_params["steps"] == "5000"
+    assert at.query_params["seed"] == "notebook"
 
 
 # --- the run's data, downloaded -------------------------------------------------------------------

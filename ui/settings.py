@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from fitcore import (DTYPES, MAX_LR, MAX_STEPS, OPTIMIZERS, REDUCTIONS, SCHEDULES, ConfigError, Problem,
                      RunConfig, Schedule, StopConditions)
-from fitcore.config import MAX_NOISE, MAX_SEED, problem_accelerates
+from fitcore.config import MAX_NOISE, MAX_SEED, needs_fresh_data, problem_accelerates
 from fitcore.device import DEVICES, accelerator_statuses, resolve_device
 from fitcore.impl import IMPLEMENTATIONS
 
@@ -48,7 +48,8 @@ def settings_for(problem: Problem) -> tuple[Setting, ...]:
         Setting("opt", "Optimizer", "choice"),
         Setting("lr", "Learning rate", "float", MIN_LR, MAX_LR),
         Setting("steps", "Steps", "int", 1, MAX_STEPS),
-        Setting("seed", "Seed", "optional-int", 0, MAX_SEED),
+        # unset: the notebook's own data and start; your own data always draws its noise from a seed
+        Setting("seed", "Seed", "optional-int" if problem.source is None else "int", 0, MAX_SEED),
         Setting("red", "Loss reduction", "choice"),
         Setting("dtype", "dtype", "choice"),
         Setting("points", "Points", "int", low, high),
@@ -192,6 +193,11 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
             values[key] = value
         else:
             problems.append(f"{key}={_shown(str(text))} is {why}; using {format_value(setting, base[key])}")
+    fresh = needs_fresh_data(problem, values["nb"], int(values["points"]), float(values["noise"]))
+    if values["seed"] is None and fresh and not refused_seed_unset(raw):
+        # a link that sets points or noise asks for fresh data: seed 0 unless it names one (or names none)
+        values["seed"] = 0
+        problems[:] = [p.replace("; using notebook", "; using 0") if p.startswith("seed=") else p for p in problems]
     try:
         config_from_values(problem, values)
     except ConfigError as error:
@@ -210,6 +216,11 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
         except ConfigError:
             values = dict(base)
     return values, problems
+
+
+def refused_seed_unset(raw: Mapping[str, str]) -> bool:
+    """Whether the link explicitly asks for the notebook's own data (seed=notebook)."""
+    return raw.get("seed", "x").strip().lower() in NO_VALUE
 
 
 def format_value(setting: Setting, value: Any) -> str:

@@ -103,7 +103,7 @@ def wait_until_the_step_settles(dashboard: DashboardPage, quiet: float, timeout:
 
 def test_that_pause_halts_the_run_within_half_a_second_and_resume_and_stop_go_on_from_there(dashboard: DashboardPage,
                                                                   measurements: dict[str, Any]) -> None:
-    page = "quadratic-recovery"  # the notebook's 1,000,000 PyTorch steps: a run long enough to pause
+    page = "quadratic-recovery"  # the notebook's 1,000,001 PyTorch steps: a run long enough to pause
     dashboard.open(page)
     dashboard.start_recording()
     dashboard.start_long_run()  # about 90 s of eager steps here: the page asks before it starts
@@ -172,7 +172,7 @@ def test_that_pause_halts_the_run_within_half_a_second_and_resume_and_stop_go_on
     dashboard.wait_until_idle()
     assert dashboard.step() == final == sent_steps[-1][1], "the page does not show the step the run stopped at"
     alerts = dashboard.page.locator('[data-testid="stAlert"]').all_inner_texts()
-    assert any(f"Paused at step {final:,} of 1,000,000." in text for text in alerts), alerts
+    assert any(f"Paused at step {final:,} of 1,000,001." in text for text in alerts), alerts
     dashboard.page.wait_for_timeout(1000)
     assert dashboard.step() == final, "the step advanced after the page showed Paused"
     assert dashboard.exceptions() == []
