@@ -27,6 +27,7 @@ import os
 import re
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 from fitcore import Run, RunConfig, WorkerPool, default_pool_size
@@ -74,7 +75,10 @@ def simulate(port: int, count: int, spread: float, settle: float, window: float,
     """``count`` attendees against the server at ``host:port``; returns them with the press and leave times.
     With ``leave_after_progress`` each leaves as soon as that many progress texts came (a check, not a
     measurement: ``window`` is then only the bound)."""
-    return asyncio.run(_room(port, count, spread, settle, window, host, leave_after_progress))
+    # A loop of its own in a thread of its own: a caller may already run one (pytest after Playwright's tests).
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, _room(port, count, spread, settle, window, host,
+                                                leave_after_progress)).result()
 
 
 def broken(attendees: Sequence[Attendee]) -> list[str]:

@@ -46,6 +46,7 @@ class Progress:
     history_params: list[np.ndarray]
     log_from: int
     log: list[LogLine]
+    training: bool = False  # whether the worker is training it on its own (False after a lease ran out)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _progress(hosted: _Hosted) -> Progress:
     return Progress(run.step, run.total_steps, run.status, run.reason, run.message, run.diverged_at, run.elapsed,
                     run.compile_seconds, run.current_params, run.current_loss, run.prepared, start,
                     history.steps[start:], history.losses[start:], history.params[start:], log_from,
-                    run.log[log_from:])
+                    run.log[log_from:], hosted.training)
 
 
 class _Worker:

@@ -186,6 +186,7 @@ class RemoteRun(Run):
     def __init__(self, config: RunConfig, limits: Limits = Limits()) -> None:
         super().__init__(config, limits)
         self._remote_prepared = False
+        self.worker_training = False  # as the worker last said
         self._inbox: deque[tuple[Any, ...]] = deque()
         self._arrived = threading.Condition()
         self._answered: dict[int, tuple[Any, ...]] = {}
@@ -229,6 +230,7 @@ class RemoteRun(Run):
                      "compile_seconds", "current_params", "current_loss"):
             setattr(self, name, getattr(progress, name))
         self._remote_prepared = progress.prepared
+        self.worker_training = progress.training
         history = self.history
         if progress.history_from == 0:
             history.steps, history.losses, history.params = [], [], []

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Iterator
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 import fitcore
 from fitcore import RemoteRun, RunConfig, WorkerPool
+from fitcore.worker_process import LEASE_SECONDS
 
 from conftest import REPO, require
 
@@ -78,6 +80,19 @@ def test_that_pause_halts_a_run_in_its_worker_and_resume_ends_where_an_uninterru
     for _ in range(3):  # the worker has taken its last step when pause() returns
         assert run.sync(wait=0.2).step == paused.step
     assert_same_run(finish(run), fitcore.train(config))
+
+
+def test_that_a_run_unread_past_its_lease_pauses_and_says_so_and_trains_again_when_asked(pool: WorkerPool) -> None:
+    run = pool.open(SHORT.replace(steps=10_000_000))  # eager NumPy on 2,000 points: minutes of work
+    run.train()
+    until(run, lambda r: r.step > 0 and r.worker_training)
+    time.sleep(LEASE_SECONDS + 1)  # nobody asks after it: the page left, or its server was busy for seconds
+    until(run, lambda r: not r.worker_training)
+    halted = run.step
+    assert not run.finished and run.sync(wait=0.3).step == halted
+    run.train()  # what the page's live loop does when it finds its run paused this way
+    until(run, lambda r: r.step > halted and r.worker_training)
+    assert run.stop().status == "stopped"
 
 
 def test_that_stop_ends_a_run_in_its_worker_where_it_is(pool: WorkerPool) -> None:

@@ -139,6 +139,10 @@ def _follow_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_g
             handed_back = time.perf_counter()
             while True:
                 run.sync(wait=min(REMOTE_HANDBACK, max(deadline - time.perf_counter(), 0.0)))
+                if not run.finished and not run.worker_training and run.training_on_its_own:
+                    # The worker paused it: this script went unheard past the lease (a server busy for
+                    # seconds, e.g. importing a framework for another page). The page still trains it.
+                    run.train()
                 now = time.perf_counter()
                 if run.finished or now >= deadline:
                     break
