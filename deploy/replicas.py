@@ -54,19 +54,36 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def _end(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    """End a process started in its own session, and everything it started (a replica's training workers)."""
-    if process.poll() is None:
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                process.wait(wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+def running_in_group(group: int) -> list[int]:
+    """The processes of process group ``group`` that have not ended (zombies waiting to be reaped have)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()  # state, ppid, pgrp, …
+        except (OSError, IndexError):
+            continue  # it ended while being read
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def end_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """End a process started in its own session (``start_new_session=True``) and everything it started (a
+    server's training workers): SIGTERM to its process group, then SIGKILL to whatever of the group is still
+    running after ``timeout`` seconds — a child that outlives its parent included."""
+    group = process.pid
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        if process.poll() is not None and not running_in_group(group):
+            break
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and (process.poll() is None or running_in_group(group)):
+            time.sleep(0.05)
     process.wait()
 
 
@@ -146,10 +163,10 @@ class Replicas:
 
     def stop(self) -> None:
         if self.nginx is not None:
-            _end(self.nginx)
+            end_process(self.nginx)
             self.nginx = None
         for process in self.processes:
-            _end(process)
+            end_process(process)
         self.processes = []
 
     def close(self) -> None:

@@ -6,13 +6,15 @@ spread is no matter of luck."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections import defaultdict
 
 import pytest
 
 from benchmarks.workshop import broken, simulate, source_address
-from deploy.replicas import Replicas, nginx_binary, nginx_config
+from deploy.replicas import Replicas, end_process, nginx_binary, nginx_config
 
 ATTENDEES = 4
 
@@ -47,3 +49,40 @@ def test_that_attendees_through_nginx_spread_over_the_replicas_and_each_stays_on
     assert set(served) == {source_address(a.number) for a in attendees}
     assert all(len(replica) == 1 for replica in served.values()), served
     assert len(set().union(*served.values())) == 2, f"every session went to one replica: {served}"
+
+
+# A parent that starts a child which ignores SIGTERM, prints the child's pid, and waits.
+STUBBORN_FAMILY = ("import signal, subprocess, sys, time; "
+                   "child = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                   "signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(600)'], "
+                   "stdout=subprocess.PIPE); child.stdout.readline(); print(child.pid, flush=True); time.sleep(600)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended; only its parent's wait is missing
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_that_end_process_ends_a_process_and_everything_it_started_even_what_ignores_sigterm() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", STUBBORN_FAMILY], stdout=subprocess.PIPE,
+                              start_new_session=True)
+    child = int(parent.stdout.readline())
+    end_process(parent, timeout=0.5)
+    parent.stdout.close()
+    assert parent.returncode is not None
+    for _ in range(100):  # the orphaned child is reaped by init, not by us
+        if not _alive(child):
+            break
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_that_end_process_accepts_a_process_that_has_already_ended() -> None:
+    done = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    done.wait()
+    end_process(done)
+    assert done.returncode == 0
