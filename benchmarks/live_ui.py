@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fitcore import Run, RunConfig, is_available
-from ui.settings import DEFAULT_RATE
+from ui.page.settings import DEFAULT_RATE
 
 from tests.browser.harness import STEP_METRIC_READER
 

@@ -18,7 +18,7 @@ browsers run on their own machines).
 - The trip to a worker: a short run opened, trained and read back through a worker process against the
   same run in this process. The trip costs a few to about 25 ms more, what some 500 NumPy or exact steps
   cost, so NumPy and exact runs of at most 500 steps (the linear-2x notebook's 20) stay in the page's
-  process (ui/state.py); every longer run, and every PyTorch or TensorFlow run, trains in a worker.
+  process (ui/page/state.py); every longer run, and every PyTorch or TensorFlow run, trains in a worker.
 """
 from __future__ import annotations
 

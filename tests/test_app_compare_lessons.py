@@ -18,9 +18,9 @@ from streamlit.testing.v1 import AppTest
 
 from fitcore import RunConfig, train
 from fitcore.lessons import lessons_for
-from ui.settings import values_from_config
-from ui.sidebar import OPTIONAL_DEFAULTS
-from ui.state import MAX_PINNED, DemoState, pin_blocker, pin_run, unpin
+from ui.page.settings import values_from_config
+from ui.page.sidebar import OPTIONAL_DEFAULTS
+from ui.page.state import MAX_PINNED, DemoState, pin_blocker, pin_run, unpin
 
 from conftest import REPO, require
 from test_lessons import CHECKS

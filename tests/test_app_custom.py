@@ -22,7 +22,7 @@ from fitcore import RunConfig, train
 from fitcore.csvfile import read_csv
 from fitcore.custom import CUSTOM_ID, conditioning, csv_source, function_source
 from fitcore.custom_lessons import CUSTOM_LESSONS
-from ui.custom_settings import parse_coefficients, parse_source_query, source_query
+from ui.custom.settings import parse_coefficients, parse_source_query, source_query
 
 from conftest import csv_fixture
 

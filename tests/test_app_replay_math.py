@@ -15,7 +15,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from fitcore import get_problem
-from ui.view import DEFAULT_AXES
+from ui.page.view import DEFAULT_AXES
 
 from conftest import REPO, quadratic_of
 

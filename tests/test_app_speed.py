@@ -102,7 +102,7 @@ def test_that_the_points_sweep_waits_then_draws_a_line_per_implementation_and_sa
 
 def test_that_the_crossover_is_marked_where_an_accelerator_starts_to_pay() -> None:
     from fitcore.sweep import SweepEntry, SweepPoint
-    from ui.speed_sweep import measured_crossover, sweep_chart
+    from ui.speed.sweep import measured_crossover, sweep_chart
     cpu, gpu = SweepEntry("torch-autograd", False, "cpu"), SweepEntry("torch-autograd", False, "cuda")
     points = [SweepPoint(cpu, n, (us,), 1) for n, us in ((2_000, 226.0), (20_000, 284.0), (200_000, 2570.0))]
     points += [SweepPoint(gpu, n, (us,), 1) for n, us in ((2_000, 621.0), (20_000, 678.0), (200_000, 589.0))]

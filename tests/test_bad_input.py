@@ -3,7 +3,7 @@ bounds and beyond, and learning rates from 1e-12 to 1e6 on every implementation.
 
 The bulk is property-based: hypothesis generates at least 500 query strings per page (unknown keys,
 wrong types, huge and negative numbers, NaN/inf text, unicode, very long strings, repeated keys) and
-``ui.settings.parse_query`` must turn each into runnable settings, keep what is valid, fall back to
+``ui.page.settings.parse_query`` must turn each into runnable settings, keep what is valid, fall back to
 the notebook's value for what is not, and name every refusal. A smaller generated sample goes through
 the real pages (AppTest) to prove the page renders with one notice and the parsed values. What counts
 as valid is written out below from the settings' documented meaning (a choice, a boolean word, a
@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 import fitcore
 from fitcore import OPTIMIZERS, Run, RunConfig, cli
 from fitcore.custom import DataSourceError, custom_problem
-from ui.custom_settings import SOURCE_KEYS, default_source_values, function_source_of, parse_source_query
-from ui.settings import (MIN_LR, Setting, choices_for, config_from_values, defaults, notice_text, parse_query,
+from ui.custom.settings import SOURCE_KEYS, default_source_values, function_source_of, parse_source_query
+from ui.page.settings import (MIN_LR, Setting, choices_for, config_from_values, defaults, notice_text, parse_query,
                          settings_for)
 
 from conftest import ALL_IMPLS, DEMOS, require

@@ -172,7 +172,7 @@ def test_that_run_after_an_interruption_starts_a_fresh_run_with_the_new_settings
 def test_that_a_new_script_waits_until_the_older_one_has_let_go_of_the_run() -> None:
     import threading
 
-    from ui.state import DemoState
+    from ui.page.state import DemoState
 
     state = DemoState()
     order: list[str] = []

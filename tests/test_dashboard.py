@@ -31,7 +31,7 @@ import fitcore.impl
 from fitcore import RunConfig
 
 from fitcore.notebook_prints import LINEAR_NUMPY, RECOVERY_Y
-from ui.view import short_number
+from ui.page.view import short_number
 
 from conftest import DEMOS, design, require
 

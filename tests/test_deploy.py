@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.limits import KNOBS
+from ui.page.limits import KNOBS
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / ".streamlit" / "config.toml"
@@ -62,7 +62,7 @@ def test_that_a_plain_text_search_finds_no_eval_or_exec_call_either() -> None:
 def test_that_the_server_config_sets_the_upload_limit_the_page_checks() -> None:
     server = tomllib.loads(CONFIG.read_text())["server"]
     assert server["maxUploadSize"] == KNOBS["max_upload_mb"].default == 5
-    page = (REPO / "ui" / "custom_page.py").read_text()
+    page = (REPO / "ui" / "custom" / "page.py").read_text()
     assert "max_upload_size=" in page and "upload_limits()" in page
 
 

@@ -170,10 +170,10 @@ def test_that_a_cuda_run_keeps_data_parameters_and_optimizer_state_on_the_gpu() 
     assert all(v.is_cuda for state in stepper.optimizer.state.values() for k, v in state.items() if k != "step")
 
 
-# --- the settings table behind the sidebar and the URL (ui.settings is pure: no Streamlit) -------------------
+# --- the settings table behind the sidebar and the URL (ui.page.settings is pure: no Streamlit) -------------------
 
 def test_that_the_device_travels_in_the_url_and_comes_back() -> None:
-    from ui.settings import defaults, parse_query, to_query
+    from ui.page.settings import defaults, parse_query, to_query
     problem = fitcore.get_problem("sine-cubic")
     values = defaults(problem) | {"impl": "torch-nn", "device": "auto"}
     query = to_query(problem, values)
@@ -183,7 +183,7 @@ def test_that_the_device_travels_in_the_url_and_comes_back() -> None:
 
 
 def test_that_a_framework_other_than_pytorch_runs_on_the_cpu_whatever_the_device_setting() -> None:
-    from ui.settings import config_from_values, defaults
+    from ui.page.settings import config_from_values, defaults
     problem = fitcore.get_problem("sine-cubic")
     values = defaults(problem) | {"impl": "numpy", "device": "auto"}
     assert config_from_values(problem, values).device == "cpu"
@@ -192,7 +192,7 @@ def test_that_a_framework_other_than_pytorch_runs_on_the_cpu_whatever_the_device
 
 def test_that_the_points_widget_reaches_the_accelerated_cap_only_on_an_accelerator(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui.settings import points_bounds
+    from ui.page.settings import points_bounds
     problem = fitcore.get_problem("sine-cubic")
     torch_values = {"impl": "torch-autograd", "device": "cuda"}
     monkeypatch.setattr(devices, "device_status", lambda device: devices.DeviceStatus(device, False, "absent"))

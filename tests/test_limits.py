@@ -1,4 +1,4 @@
-"""Caps for a shared deployment (ui.limits): every knob reads FITCORE_<NAME> or secrets.toml, ignores
+"""Caps for a shared deployment (ui.page.limits): every knob reads FITCORE_<NAME> or secrets.toml, ignores
 nonsense, and each cap, when hit on a page, ends what it capped with a message naming the cap and how to
 raise it locally. The README documents every knob.
 """
@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 import fitcore
 from fitcore import RunConfig
-from ui import limits
-from ui.limits import KNOBS, cap, run_limits, steps_notice
+from ui.page import limits
+from ui.page.limits import KNOBS, cap, run_limits, steps_notice
 
 from test_app_custom import FIXTURES, errors as custom_errors, key as custom_key, open_page as open_custom, \
     to_csv_source, upload

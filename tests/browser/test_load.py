@@ -35,7 +35,7 @@ try:
 except ImportError:  # without playwright every test here skips (conftest says why)
     PlaywrightTimeout = TimeoutError
 
-from ui.view import short_number
+from ui.page.view import short_number
 
 from conftest import unavailable
 

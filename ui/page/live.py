@@ -16,8 +16,8 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from fitcore import FrameworkMissing, RemoteRun, Run, WorkerError
 
-from .state import DemoState
-from .view import framework_spinner_text
+from ui.page.state import DemoState
+from ui.page.view import framework_spinner_text
 
 LOG = get_logger(__name__)
 HANDBACK = 0.05  # seconds of training at most between two calls into Streamlit (issue 3: within 0.5 s)

@@ -5,21 +5,17 @@ chose), forgets the current run and, with "Load and run", starts the lesson's ru
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
 from fitcore import Problem, is_available, missing_message
 from fitcore.compare import setting_phrases
 from fitcore.lessons import Lesson, lessons_for
 
-from . import sidebar
-from .controls import reset, start_run
-from .settings import values_from_config
-from .state import DemoState, widget_key
-
-if TYPE_CHECKING:  # ui.page imports this module
-    from .page import PageContext
+from ui.page import sidebar
+from ui.page.controls import reset, start_run
+from ui.page.settings import values_from_config
+from ui.page.context import PageContext
+from ui.page.state import DemoState, widget_key
 
 SUMMARY_KEYS = ("impl", "optimizer", "lr", "steps", "reduction", "dtype")
 PROMISE_WORDS = {"completed": "runs all its steps", "diverged": "diverges"}

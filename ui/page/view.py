@@ -15,10 +15,10 @@ from streamlit import dataframe_util
 from fitcore import FRAMEWORK_NAMES, Run, get_implementation
 from fitcore.landscape import SliceChoice, run_landscape
 
-from . import charts
-from .notebook_panel import draw_notebook_lines
-from .state import PinnedRun
-from .style import METRICS_ROW
+from ui import charts
+from ui.panels.notebook import draw_notebook_lines
+from ui.page.state import PinnedRun
+from ui.style import METRICS_ROW
 
 DEFAULT_AXES = {"quadratic-recovery": (0, 1), "sine-cubic": (1, 3)}
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them

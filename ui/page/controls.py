@@ -1,7 +1,7 @@
 """Run, Pause, Resume, Stop, Step and Reset: callbacks that only change session state.
 
 A click reruns the script; Streamlit stops the old script at its next call into Streamlit,
-and the new one reads the state these callbacks left. Training itself happens in ``ui.live``.
+and the new one reads the state these callbacks left. Training itself happens in ``ui.page.live``.
 Changing a setting mid-run reruns the script too: the control bar then halts the old run (its
 settings are no longer the sidebar's) unless Resume was pressed under exactly these settings.
 A run in a worker process trains there between scripts too, so halting one also tells its worker.
@@ -12,9 +12,9 @@ import streamlit as st
 
 from fitcore import RunConfig
 
-from .live import log_halted
-from .state import DemoState, is_remote, new_run, start_workers, widget_key
-from .style import CONTROL_BAR
+from ui.page.live import log_halted
+from ui.page.state import DemoState, is_remote, new_run, start_workers, widget_key
+from ui.style import CONTROL_BAR
 
 
 def halt(state: DemoState) -> None:

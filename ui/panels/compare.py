@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -19,13 +19,11 @@ from fitcore.compare import (DIGITS_CAP, Comparison, Plan, agreement, agreement_
                              framework_rows, plan_frameworks, plan_optimizers, plan_sweep, run_plan, setting_phrases,
                              summarize_sweep)
 
-from . import compare_charts
-from .limits import compare_limit, max_pinned, run_limits
-from .state import DemoState, clear_pins, pin_blocker, pin_run, unpin, widget_key
-from .view import draw_chart
-
-if TYPE_CHECKING:  # ui.page imports this module
-    from .page import PageContext
+from ui.charts import compare as compare_charts
+from ui.page.limits import compare_limit, max_pinned, run_limits
+from ui.page.context import PageContext
+from ui.page.state import DemoState, clear_pins, pin_blocker, pin_run, unpin, widget_key
+from ui.page.view import draw_chart
 
 SECTIONS: dict[str, tuple[str, Callable[[RunConfig], Plan]]] = {
     "frameworks": ("Compare frameworks", plan_frameworks),

@@ -18,10 +18,10 @@ from fitcore.estimate import duration_text
 from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, import_cost, installed_frameworks, left_out,
                            lineup, measure, speed_config, spread)
 
-from .charts import Chart, finite_rows
-from .pace import record_rate
-from .speed_sweep import sweep_section
-from .view import draw_chart
+from ui.charts import Chart, finite_rows
+from ui.panels.pace import record_rate
+from ui.speed.sweep import sweep_section
+from ui.page.view import draw_chart
 
 RESULTS = "speed:results"   # session state: demo id -> (seconds each, timings)
 KIND_COLORS = ["#8C9AAB", "#4C78A8", "#54A24B"]

@@ -19,11 +19,11 @@ from fitcore import FrameworkMissing, Problem, Run, RunConfig, get_implementatio
 from fitcore.estimate import (Alternative, Estimate, Rate, RateKey, about, alternatives, calibrate, estimate,
                               measured_rate, rate_key, training_share)
 
-from . import sidebar
-from .controls import start_run
-from .limits import run_limits
-from .settings import config_from_values
-from .state import DemoState, widget_key
+from ui.page import sidebar
+from ui.page.controls import start_run
+from ui.page.limits import run_limits
+from ui.page.settings import config_from_values
+from ui.page.state import DemoState, widget_key
 
 RATES = "pace:rates"       # session state: rate key -> Rate, shared by every page of the session
 SHARE = "pace:share"       # session state: the share of wall time live runs left to training

@@ -12,7 +12,7 @@ import streamlit as st
 from fitcore import RemoteRun, Run, RunConfig, WorkerPool
 from fitcore.compare import pin_labels
 
-from .limits import KNOBS, how_to_raise, max_pinned, run_limits, worker_count
+from ui.page.limits import KNOBS, how_to_raise, max_pinned, run_limits, worker_count
 
 MAX_PINNED = KNOBS["max_pinned"].default  # the default cap; max_pinned() reads the deployment's
 

@@ -1,4 +1,4 @@
-"""The settings sidebar every demo page shares, rendered from ``ui.settings``'s table.
+"""The settings sidebar every demo page shares, rendered from ``ui.page.settings``'s table.
 
 Widget values persist across page switches (Streamlit forgets widgets a page does not draw),
 a shareable URL seeds them on the first visit, and every rerun writes them back to the URL.
@@ -15,11 +15,11 @@ from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem
 from fitcore.config import MAX_SEED
 from fitcore.device import DEVICE_LABELS, accelerator_statuses, resolve_device
 
-from . import charts
-from .settings import (choices_for, defaults, notice_text, parse_query, points_bounds, runs_on_device, settings_for,
+from ui import charts
+from ui.page.settings import (choices_for, defaults, notice_text, parse_query, points_bounds, runs_on_device, settings_for,
                        to_query)
-from .state import DemoState, widget_key
-from .view import draw_chart
+from ui.page.state import DemoState, widget_key
+from ui.page.view import draw_chart
 
 DECADES = tuple(10.0**k for k in range(-10, 3))
 # Settings that may be unset (None), each with a toggle "<name>_on" and the value its input shows when

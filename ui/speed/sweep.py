@@ -18,9 +18,9 @@ from fitcore.device import DEVICE_LABELS, accelerator_statuses
 from fitcore.sweep import (DEVICE_POINTS, H200_COLUMNS, H200_SOURCE, H200_TABLE, PAGE_POINTS, SWEEP_DTYPE,
                            SWEEP_PROBLEM, SweepEntry, SweepPoint, crossover, reference_crossover, sweep, sweep_entries)
 
-from .charts import Chart, finite_rows
-from .limits import accelerated_points
-from .view import draw_chart
+from ui.charts import Chart, finite_rows
+from ui.page.limits import accelerated_points
+from ui.page.view import draw_chart
 
 RESULTS = "speed:sweep"  # session state: the SweepPoints of the last sweep
 SECONDS = 0.1            # per timed run: three runs per point

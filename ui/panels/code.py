@@ -10,7 +10,7 @@ import streamlit as st
 
 from fitcore import Run, RunConfig
 
-from .state import widget_key
+from ui.page.state import widget_key
 
 
 def history_frame(run: Run) -> pd.DataFrame:

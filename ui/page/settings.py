@@ -15,8 +15,8 @@ from fitcore.config import MAX_NOISE, MAX_SEED, needs_fresh_data, problem_accele
 from fitcore.device import DEVICES, accelerator_statuses, resolve_device
 from fitcore.impl import IMPLEMENTATIONS
 
-from .custom_settings import SOURCE_KEYS, source_query
-from .limits import accelerated_points
+from ui.custom.settings import SOURCE_KEYS, source_query
+from ui.page.limits import accelerated_points
 
 MIN_LR = 1e-12
 # Chart updates per second while training. Measured in headless, software-rendered Chromium on a
@@ -184,7 +184,7 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
     for key, text in raw.items():
         setting = table.get(key)
         if setting is None and problem.source is not None and key in SOURCE_KEYS:
-            continue  # the data source's own keys: ui.custom_settings reads them
+            continue  # the data source's own keys: ui.custom.settings reads them
         if setting is None:
             problems.append(f"unknown setting {_shown(key)} ignored")
             continue

@@ -1,7 +1,6 @@
 """One demo page: sidebar → config → controls → charts → live loop. Every demo page is this."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -12,19 +11,20 @@ from fitcore import (ConfigError, Problem, Run, RunConfig, compiled_unavailable,
 from fitcore.device import resolve_device
 from fitcore.landscape import SliceChoice
 
-from . import sidebar
-from .code_panel import code_panel
-from .compare import compare_panel
-from .controls import control_bar
-from .lessons import lessons_panel
-from .limits import run_limits, steps_notice
-from .live import step_now, train_live
-from .pace import pace_panel
-from .replay import replay_bar
-from .stepmath import math_panel
-from .settings import config_from_values, runs_on_device
-from .state import DemoState, demo_state, widget_key
-from .view import DEFAULT_AXES, TrainView, live_frame
+from ui.page import sidebar
+from ui.panels.code import code_panel
+from ui.panels.compare import compare_panel
+from ui.page.context import PageContext
+from ui.page.controls import control_bar
+from ui.panels.lessons import lessons_panel
+from ui.page.limits import run_limits, steps_notice
+from ui.page.live import step_now, train_live
+from ui.panels.pace import pace_panel
+from ui.panels.replay import replay_bar
+from ui.panels.stepmath import math_panel
+from ui.page.settings import config_from_values, runs_on_device
+from ui.page.state import DemoState, demo_state, widget_key
+from ui.page.view import DEFAULT_AXES, TrainView, live_frame
 
 
 def header(problem: Any) -> None:
@@ -76,18 +76,6 @@ def landscape_axes(problem: Any) -> SliceChoice | None:
         y = st.selectbox("Vertical", others, key=widget_key(problem.id, "ey" if eigen else "ay"),
                          index=others.index(names[default[1]]) if names[default[1]] != x else 0)
     return SliceChoice(names.index(x), names.index(y), eigen)
-
-
-@dataclass
-class PageContext:
-    """What every tab of a demo page may read: the settings, the config they make, the run."""
-
-    problem: Any
-    state: DemoState
-    values: dict[str, Any]
-    config: RunConfig | None
-    run: Run | None
-    stale: bool
 
 
 def demo_page(problem_id: str) -> None:

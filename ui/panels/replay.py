@@ -13,9 +13,9 @@ import streamlit as st
 from fitcore import HISTORY_CAP, Run
 from fitcore.explain import exact_state, recorded_params
 
-from .charts import log_ticks
-from .state import DemoState, widget_key
-from .view import Frame, replay_frame
+from ui.charts import log_ticks
+from ui.page.state import DemoState, widget_key
+from ui.page.view import Frame, replay_frame
 
 REPLAY = "replay"
 

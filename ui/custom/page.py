@@ -24,15 +24,16 @@ from fitcore.custom_lessons import custom_lessons
 from fitcore.expression import parse_function
 from fitcore.lessons import Lesson
 
-from . import sidebar
-from .controls import reset, start_run
-from .custom_settings import (CUSTOM_PRESET, DEFAULT_COEFFICIENTS, KIND_LABELS, POLYNOMIAL_PRESET, PRESET_LABELS,
+from ui.page import sidebar
+from ui.page.controls import reset, start_run
+from ui.custom.settings import (CUSTOM_PRESET, DEFAULT_COEFFICIENTS, KIND_LABELS, POLYNOMIAL_PRESET, PRESET_LABELS,
                               default_source_values, function_source_of, parse_coefficients, parse_source_query,
                               preset_of, source_values)
-from .limits import accelerated_points, how_to_raise, upload_limits
-from .page import PageContext, problem_page
-from .settings import notice_text, values_from_config
-from .state import DemoState, demo_state, widget_key
+from ui.page.limits import accelerated_points, how_to_raise, upload_limits
+from ui.page.assembly import problem_page
+from ui.page.context import PageContext
+from ui.page.settings import notice_text, values_from_config
+from ui.page.state import DemoState, demo_state, widget_key
 
 KIND_ICONS = {"function": ":material/function:", "csv": ":material/upload_file:"}
 PRESET_KEYS = tuple(p.key for p in PRESETS) + (POLYNOMIAL_PRESET, CUSTOM_PRESET)

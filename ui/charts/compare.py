@@ -16,7 +16,7 @@ import pandas as pd
 
 from fitcore.compare import Agreement, Outcome, SweepSummary
 
-from .charts import HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, thin, vega_spec
+from .base import HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, thin, vega_spec
 
 # Distinct dashes, so curves that lie exactly on top of each other still show as separate lines.
 DASHES = [[1, 0], [7, 3], [2, 3], [10, 3, 2, 3], [4, 5], [1, 5], [12, 6]]

@@ -19,9 +19,9 @@ from fitcore.explain import (RECOMPUTE_LIMIT, StateAt, StepExplanation, dataset_
 from fitcore.impl import TrainState
 from fitcore.optim import ADAM_BETAS, EPS, KERAS_RESIDUALS, MOMENTUM, RMS_ALPHA
 
-from . import controls
-from .replay import go_live, replayed_step
-from .state import DemoState, widget_key
+from ui.page import controls
+from ui.panels.replay import go_live, replayed_step
+from ui.page.state import DemoState, widget_key
 
 DIGITS = 6
 ROW_BUDGET = 150  # LaTeX characters of written-out terms that still fit one line of the wide layout

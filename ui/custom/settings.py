@@ -2,7 +2,7 @@
 
 A shareable link carries a typed function with its x range, the degree and standardisation;
 the run settings (points, noise, seed, optimizer, …) travel in the same link through
-``ui.settings``. An uploaded file never does: the link records only that the data came from a
+``ui.page.settings``. An uploaded file never does: the link records only that the data came from a
 file, and the page asks for it again.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def source_query(source: CustomSource) -> dict[str, str]:
 
 
 def _shown(text: str) -> str:
-    """Quoted, then cut to about 40 characters (as ui.settings quotes the values it refuses)."""
+    """Quoted, then cut to about 40 characters (as ui.page.settings quotes the values it refuses)."""
     quoted = repr(text)
     return quoted if len(quoted) <= 42 else quoted[:40] + "…" + quoted[0]
 

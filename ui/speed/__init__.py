@@ -1,0 +1,1 @@
+"""The Speed page: measured steps per second per implementation, and the device sweep."""
