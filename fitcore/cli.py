@@ -95,6 +95,14 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number such as 0.01, got {text!r}") from None
 
 
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas such as 0.5,-2, got {text!r}") \
+            from None
+
+
 def _whole(text: str) -> int:
     try:
         return int(text)
@@ -139,6 +147,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=DEVICES, metavar="NAME",
                         help="where a PyTorch implementation computes: cpu (default), cuda, mps, or auto "
                              "(the notebooks' line: an accelerator if there is one)")
+    parser.add_argument("--start", type=_numbers, metavar="F,F,…",
+                        help="θ₀, one number per parameter (default: where the seed or the notebook starts)")
     parser.add_argument("--points", type=_whole, metavar="N", help="number of data points")
     parser.add_argument("--noise", type=_number, metavar="F", help="noise standard deviation")
     parser.add_argument("--schedule", choices=SCHEDULES, metavar="KIND", help=", ".join(SCHEDULES))
@@ -174,7 +184,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"{problem.id} has no notebook variant {args.variant!r}; choose one of: "
                          f"{', '.join(variants)}")
     given = {name: getattr(args, name) for name in
-             ("impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype", "points", "noise", "device")}
+             ("impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype", "points", "noise", "device",
+              "start")}
     overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     if args.compile:
         overrides["compiled"] = True

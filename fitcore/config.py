@@ -7,6 +7,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .custom import CUSTOM_ID, CustomSource, DataSourceError, check_run_data, custom_problem
 from .device import DEVICES, device_problem, memory_problem, resolve_device
 from .errors import ConfigError
@@ -18,6 +20,7 @@ MAX_STEPS = 10_000_000
 MAX_LR = 1e6
 MAX_NOISE = 1e3
 MAX_SEED = 2**32 - 1
+MAX_START = 1e6  # |θ₀| for a start the learner chose (a click on the landscape): far beyond every demo's scale
 # Points on an accelerator: sine-cubic and a typed function ("Your own data") may go this far when a
 # PyTorch run computes on a GPU (the H200 table in fitcore.sweep: 20M points, ~1 ms per step).
 ACCELERATED_MAX_POINTS = 20_000_000
@@ -69,6 +72,8 @@ class RunConfig:
     stop: StopConditions = field(default_factory=StopConditions)
     custom: CustomSource | None = None  # the data source of a "custom" run; None for the demos
     device: str = "cpu"  # PyTorch only: cpu, cuda, mps, or auto (the notebooks' accelerator line)
+    # θ₀ chosen by the learner (a click on the loss landscape); None starts where the seed or notebook does.
+    start: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -98,8 +103,12 @@ class RunConfig:
 def dataset_of(config: RunConfig, dtype: str | None = None) -> Dataset:
     """The data and start a configuration trains on (in ``dtype`` if given, else the run's)."""
     problem = problem_of(config)
-    return make_dataset(problem, config.seed, config.points, config.noise, dtype or config.dtype,
+    data = make_dataset(problem, config.seed, config.points, config.noise, dtype or config.dtype,
                         problem.variant(config.variant))
+    if config.start is None:
+        return data
+    # The data stay the seed's (or the notebook's); only θ₀ is the learner's, in the run's dtype.
+    return dataclasses.replace(data, init=np.asarray(config.start, dtype=np.float64).astype(data.init.dtype))
 
 
 def problem_of(config: RunConfig) -> Problem:
@@ -173,6 +182,17 @@ def _check_notebook_data(config: RunConfig, problem: Problem) -> None:
                           f"{len(variant.data())} points, not {config.points}: {fresh}")
 
 
+def _check_start(start: Any, problem: Problem) -> None:
+    if start is None:
+        return
+    names = ", ".join(problem.param_names)
+    if not isinstance(start, tuple) or len(start) != problem.n_params:
+        raise ConfigError(f"start must give one number for each of {problem.id}'s parameters ({names}), "
+                          f"got {start!r}")
+    if not all(_real(v) and math.isfinite(v) and abs(v) <= MAX_START for v in start):
+        raise ConfigError(f"start values ({names}) must be finite numbers within ±{MAX_START:g}, got {start!r}")
+
+
 def validate(config: RunConfig) -> None:
     try:
         problem = problem_of(config)
@@ -208,6 +228,7 @@ def validate(config: RunConfig) -> None:
     if not isinstance(config.noise, (int, float)) or not math.isfinite(config.noise) \
             or not 0 <= config.noise <= MAX_NOISE:
         raise ConfigError(f"noise must be a number from 0 to {MAX_NOISE:g}, got {config.noise!r}")
+    _check_start(config.start, problem)
     if config.seed is None:
         _check_notebook_data(config, problem)
     elif isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
@@ -242,6 +263,7 @@ def notebook_differences(config: RunConfig) -> list[str]:
     phrases = {"seed": lambda v: "fresh data from a seed" if v is not None else "the notebook's own data",
                "optimizer": lambda v: f"optimizer {v}", "lr": lambda v: f"learning rate {v:g}",
                "reduction": lambda v: f"{v} loss", "points": lambda v: f"{v} points", "noise": lambda v: f"noise {v:g}",
-               "schedule": lambda v: f"a {v.kind} schedule"}
+               "schedule": lambda v: f"a {v.kind} schedule",
+               "start": lambda v: "a start you chose"}
     return [phrase(getattr(config, name)) for name, phrase in phrases.items()
             if getattr(config, name) != getattr(notebook, name)]

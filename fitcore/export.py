@@ -61,6 +61,8 @@ def cli_arguments(config: RunConfig) -> list[str]:
         args.append("--compile")
     if c.device != "cpu":
         args += ["--device", c.device]
+    if c.start is not None:
+        args += ["--start", ",".join(_number(v) for v in c.start)]
     s = c.schedule
     if s.kind != "constant":
         args += ["--schedule", s.kind]
@@ -247,7 +249,8 @@ def _data_lines(c: RunConfig) -> list[str]:
     source = c.custom
     if source is None:
         seed = f"seed {c.seed}" if c.seed is not None else "the notebook's own data and start"
-        return [f"data            {c.points} points, noise {c.noise:g}, {seed}"]
+        chosen = "" if c.start is None else ", started from a point chosen on the page"
+        return [f"data            {c.points} points, noise {c.noise:g}, {seed}{chosen}"]
     model = f"model           polynomial of degree {source.degree}" + \
         (" in standardised x, z = (x - MU) / SIGMA" if source.standardise else "")
     if source.kind == "csv":
@@ -343,7 +346,15 @@ def _schedule_constants(spec: _Spec) -> list[str]:
 
 def _data(spec: _Spec) -> str:
     builder = DATA[spec.problem.id]
-    return "# --- data\n" + builder(spec) + _variant_start(spec)
+    return "# --- data\n" + builder(spec) + _variant_start(spec) + _chosen_start(spec)
+
+
+def _chosen_start(spec: _Spec) -> str:
+    """A start the learner chose on the page (a click on the loss landscape) replaces θ₀ above."""
+    if spec.config.start is None:
+        return ""
+    values = ", ".join(_number(v) for v in spec.config.start)
+    return f"\ntheta0 = {_as_array(spec, values)}  # chosen on the page\n"
 
 
 def _variant_start(spec: _Spec) -> str:

@@ -185,3 +185,37 @@ def run_landscape(quad: QuadraticLoss, choice: SliceChoice, names: tuple[str, ..
     """The slice through ``held`` (the step shown) and its contours over a frame holding the run."""
     axes = slice_axes(quad, held, choice, names)
     return axes, slice_landscape(quad, axes, frame_points(quad, axes, start, path))
+
+
+# --- a start picked on the picture -------------------------------------------------------------------
+
+PICK_CELLS = 24  # a click on the landscape picks the nearest of PICK_CELLS² points spread over its frame
+PICK_RESOLUTION = 1e-3  # of the frame's span: a picked start reads as a short number, not a pixel's float
+
+
+def pick_points(lo: np.ndarray, hi: np.ndarray, cells: int = PICK_CELLS) -> np.ndarray:
+    """Slice coordinates of shape (cells², 2) on an even grid over the frame [lo, hi], edges included:
+    the picture's invisible targets, so a click anywhere on it lands on the nearest one."""
+    lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    u, v = np.meshgrid(np.linspace(lo[0], hi[0], cells), np.linspace(lo[1], hi[1], cells))
+    return np.column_stack([u.ravel(), v.ravel()])
+
+
+def _rounded(value: float, span: float) -> float:
+    """``value`` to the nearest multiple of a power of ten about PICK_RESOLUTION × span."""
+    if not np.isfinite(span) or span <= 0:
+        return float(value)
+    unit = 10.0 ** np.floor(np.log10(span * PICK_RESOLUTION))
+    return float(f"{round(value / unit) * unit:.12g}")
+
+
+def picked_start(point: np.ndarray, lo: np.ndarray, hi: np.ndarray, axes: SliceAxes | None = None) -> tuple[float, ...]:
+    """θ₀ for a start picked at ``point`` (slice coordinates, or θ itself on a one-parameter picture
+    where ``axes`` is None) in the frame [lo, hi]: each coordinate rounded to a thousandth of the
+    frame's span, then taken through the slice's plane (the other parameters stay where the slice
+    holds them)."""
+    point = np.atleast_1d(np.asarray(point, dtype=np.float64))
+    lo, hi = np.atleast_1d(np.asarray(lo, dtype=np.float64)), np.atleast_1d(np.asarray(hi, dtype=np.float64))
+    coords = np.array([_rounded(c, s) for c, s in zip(point, hi - lo)])
+    theta = coords if axes is None else axes.theta(coords)
+    return tuple(float(v) for v in theta)

@@ -29,3 +29,21 @@ def test_that_a_run_whose_schedule_is_not_a_schedule_raises_config_error(schedul
 def test_that_a_bad_schedule_setting_inside_a_run_raises_the_same_config_error() -> None:
     with pytest.raises(ConfigError, match="schedule gamma"):
         RunConfig.notebook("linear-2x", schedule=Schedule("step", gamma=2.0))
+
+
+@pytest.mark.parametrize("start", [(1.0,), (1.0, 2.0), [0.1, 0.2, 0.3], (0.1, float("nan"), 0.3),
+                                   (0.1, 2e6, 0.3), (0.1, "2", 0.3), (0.1, True, 0.3)])
+def test_that_a_start_of_the_wrong_length_type_or_value_raises_config_error(start: object) -> None:
+    with pytest.raises(ConfigError, match="start"):
+        RunConfig.notebook("quadratic-recovery", start=start)
+
+
+def test_that_a_chosen_start_replaces_theta0_and_keeps_the_data() -> None:
+    import numpy as np
+    from fitcore.config import dataset_of
+    plain = RunConfig.notebook("quadratic-recovery")
+    chosen = plain.replace(start=(0.5, -3.0, 2.0))
+    before, after = dataset_of(plain), dataset_of(chosen)
+    np.testing.assert_array_equal(after.init, np.array([0.5, -3.0, 2.0], dtype=before.init.dtype))
+    np.testing.assert_array_equal(after.x, before.x)
+    np.testing.assert_array_equal(after.y, before.y)

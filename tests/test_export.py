@@ -92,6 +92,8 @@ def _case(demo: str, variant: str | None = None, notebook_log: bool = False, end
              + (f"@{c.device}" if c.device != "cpu" else ""), c.optimizer, f"lr{c.lr:g}",
              f"{c.steps}steps", c.reduction, c.dtype, c.schedule.kind, f"seed{c.seed}", f"{c.points}points",
              f"noise{c.noise:g}"]
+    if c.start is not None:
+        parts.append("start" + ",".join(f"{v:g}" for v in c.start))
     if c.stop.loss_below is not None:
         parts.append(f"below{c.stop.loss_below:g}")
     if c.stop.plateau_tol is not None:
@@ -135,6 +137,10 @@ def _cases() -> list[Case]:
               _case("quadratic-recovery", impl="analytic", noise=7.0, points=16, seed=9, steps=40),
               _case("sine-cubic", "nn-rmsprop", impl="numpy", noise=0.2, seed=1, steps=40),
               _case("sine-cubic", "nn-rmsprop", impl="tf-tape", seed=1, steps=40)]
+    # a start chosen on the page (a click on the landscape) over the notebook's data and over a seed's
+    cases += [_case("quadratic-recovery", impl="numpy", start=(0.5, -3.0, 2.0), steps=40),
+              _case("quadratic-recovery", impl="torch-autograd", start=(0.5, -3.0, 2.0), steps=40),
+              _case("sine-cubic", impl="tf-tape", seed=3, start=(0.1, 0.8, -0.2, -0.1), steps=40, dtype="float32")]
     # compiled paths: the Gram matrix, XLA, torch.compile (the last costs seconds per configuration)
     cases += [_case("sine-cubic", impl="numpy", compiled=True, steps=60, dtype="float32"),
               _case("quadratic-recovery", impl="numpy", compiled=True, optimizer="adam", lr=1e-2, steps=60,
@@ -383,7 +389,7 @@ def _header_command(script: str) -> list[str]:
 
 def test_that_the_header_command_exports_the_same_script_again(capsys: pytest.CaptureFixture[str]) -> None:
     config = RunConfig.notebook("sine-cubic", "nn-rmsprop", steps=123, seed=7, points=300, noise=0.25,
-                                dtype="float64", compiled=True, schedule=COSINE,
+                                dtype="float64", compiled=True, schedule=COSINE, start=(0.25, -1.5, 0.0, 0.125),
                                 stop=StopConditions(loss_below=0.5, plateau_tol=1e-3, plateau_window=17))
     script = export_script(config)
     command = _header_command(script)

@@ -98,3 +98,33 @@ def test_that_the_visible_path_keeps_the_ends_and_every_point_that_moves():
     assert len(kept) < 10
     zigzag = np.column_stack([np.linspace(-1, 1, 50), np.tile([-0.5, 0.5], 25)])
     assert len(visible_path(zigzag, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))) == 50
+
+
+def test_that_the_pick_points_cover_the_frame_corner_to_corner():
+    from fitcore.landscape import PICK_CELLS, pick_points
+    points = pick_points(np.array([-1.0, 10.0]), np.array([3.0, 20.0]))
+    assert points.shape == (PICK_CELLS**2, 2)
+    np.testing.assert_array_equal(points.min(axis=0), [-1.0, 10.0])
+    np.testing.assert_array_equal(points.max(axis=0), [3.0, 20.0])
+
+
+@pytest.mark.parametrize("eigen", [False, True])
+def test_that_a_picked_start_lies_on_the_slice_within_a_thousandth_of_its_frame(eigen):
+    from fitcore.landscape import picked_start
+    problem, data, quad = quad_of("quadratic-recovery")
+    held = data.init.astype(np.float64)
+    axes = eigen_axes(quad, held, 0, 2) if eigen else parameter_axes(quad, held, 0, 1, problem.param_names)
+    land = slice_landscape(quad, axes, frame_points(quad, axes, held, np.empty((0, 3))))
+    point = land.lo + np.array([0.3137, 0.7071]) * (land.hi - land.lo)
+    start = np.array(picked_start(point, land.lo, land.hi, axes))
+    np.testing.assert_allclose(axes.coords(start), point, atol=float(np.max(land.hi - land.lo)) * 1e-3)
+    np.testing.assert_allclose(axes.theta(axes.coords(start)), start, atol=1e-9)  # in the slice's plane
+    if not eigen:
+        assert start[2] == held[2]  # the parameter the slice holds keeps its value
+        assert len(repr(float(start[0]))) <= 8 and len(repr(float(start[1]))) <= 8  # short numbers, not a pixel's float
+
+
+def test_that_a_start_picked_on_a_one_parameter_picture_is_that_parameter_rounded():
+    from fitcore.landscape import picked_start
+    assert picked_start(1.23456, 0.0, 10.0) == (1.23,)
+    assert picked_start(-0.0123456, -0.05, 0.05) == (-0.0123,)
