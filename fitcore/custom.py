@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .analytic import loss_scale
+from .custom_presets import PRESETS, Preset, polynomial_text
 from .csvfile import CsvError, CsvLayout, CsvTable, read_csv
 from .expression import DataSourceError, EvaluationError, Expression, ParseError, parse_function
 from .problems import CONSTANT, Feature, NotebookVariant, Problem, Sample, make_dataset
@@ -40,10 +41,9 @@ DEFAULT_STEPS = 2000
 LOG_EVERY = 200
 EMBED_LIMIT = 1000  # an exported script embeds a file's data up to this many rows, and reads the file beyond
 
-__all__ = ["CUSTOM_ID", "Conditioning", "CsvError", "CsvLayout", "CsvTable", "CustomSource", "DataSourceError",
+__all__ = ["CUSTOM_ID", "CsvError", "CsvLayout", "CsvTable", "CustomSource", "DataSourceError",
            "EvaluationError", "Expression", "ParseError", "Preset", "PRESETS", "check_function_range",
-           "check_run_data", "conditioning", "csv_source", "custom_problem", "function_source", "max_stable_lr",
-           "parse_function", "polynomial_text", "read_csv", "standardisation"]
+           "check_run_data", "csv_source", "custom_problem", "function_source", "parse_function", "polynomial_text", "read_csv", "standardisation"]
 
 
 @dataclass(frozen=True)
@@ -374,102 +374,3 @@ def _run_data_problem(source: CustomSource, points: int, noise: float, seed: int
         except DataSourceError as error:
             return str(error)
     return None
-
-
-# --- conditioning -----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Conditioning:
-    """λmax, λmin and λmax/λmin of the mean loss's Hessian, for raw and for standardised x."""
-
-    raw: tuple[float, float]
-    standardised: tuple[float, float]
-
-    @staticmethod
-    def ratio(pair: tuple[float, float]) -> float:
-        top, bottom = pair
-        return top / bottom if bottom > 0 else math.inf
-
-    @property
-    def raw_ratio(self) -> float:
-        return self.ratio(self.raw)
-
-    @property
-    def standardised_ratio(self) -> float:
-        return self.ratio(self.standardised)
-
-    @staticmethod
-    def steps_per_tenfold(ratio: float) -> float:
-        """Steps for the flattest direction to shrink tenfold at learning rate 1/λmax: (1 − 1/κ)^n = 1/10."""
-        if not math.isfinite(ratio) or ratio <= 1:
-            return math.inf if not math.isfinite(ratio) else 1.0
-        return math.log(10) / -math.log1p(-1.0 / ratio)
-
-
-def _extreme_eigenvalues(features: tuple[Feature, ...], x: np.ndarray) -> tuple[float, float]:
-    """λmax and λmin of H = (2/N)·ΦᵀΦ from Φ's singular values: λ = 2σ²/N. The SVD of Φ resolves
-    λmin down to ~1e-32·λmax, where an eigen-decomposition of H loses it below ~1e-16·λmax."""
-    with np.errstate(all="ignore"):
-        phi = np.stack([np.broadcast_to(np.asarray(f.fn(x), dtype=np.float64), x.shape) for f in features], axis=1)
-    if not np.isfinite(phi).all():
-        return math.inf, 0.0
-    singular = np.linalg.svd(phi, compute_uv=False)
-    scale = 2.0 / len(x)
-    return float(scale * singular[0] ** 2), float(scale * singular[-1] ** 2)
-
-
-@functools.lru_cache(maxsize=32)
-def conditioning(source: CustomSource, points: int) -> Conditioning:
-    """How ill-conditioned the loss is with raw x and with standardised x, for the data of ``points`` points."""
-    check_source(source)
-    if source.kind == "function":
-        x = np.linspace(source.x_min, source.x_max, points)
-    else:
-        x = np.asarray(source.x, dtype=np.float64)
-    raw = _extreme_eigenvalues(polynomial_features(source.degree), x)
-    standard = _extreme_eigenvalues(polynomial_features(source.degree, standardisation(source)), x)
-    return Conditioning(raw, standard)
-
-
-def max_stable_lr(source: CustomSource, points: int, reduction: str) -> float:
-    """2/λmax of the loss plain SGD minimises on these data (the mean's λmax is N times smaller than the sum's)."""
-    pair = conditioning(source, points).standardised if source.standardise else conditioning(source, points).raw
-    rows = source.rows if source.kind == "csv" else points
-    top = pair[0] * (rows if reduction == "sum" else 1)
-    return 2.0 / top if top > 0 else math.inf
-
-
-# --- ready-made functions -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Preset:
-    key: str
-    label: str
-    expression: str
-    x_min: float
-    x_max: float
-
-
-PRESETS: tuple[Preset, ...] = (
-    Preset("mixed", "0.5·x³ − sin 2x", "0.5*x**3 - sin(2*x)", -2.0, 2.0),
-    Preset("sin", "sin x", "sin(x)", -math.pi, math.pi),
-    Preset("cos", "cos x", "cos(x)", -math.pi, math.pi),
-    Preset("exp", "eˣ", "exp(x)", -2.0, 2.0),
-    Preset("abs", "|x|", "abs(x)", -1.0, 1.0),
-    Preset("step", "step (0 below 0, 1 from 0)", "step(x)", -1.0, 1.0),
-    Preset("sawtooth", "sawtooth (x − ⌊x⌋)", "x - floor(x)", -2.0, 2.0),
-)
-
-
-def polynomial_text(coefficients: list[float]) -> str:
-    """a₀ + a₁x + a₂x² … as a function the parser accepts, e.g. [1, 0, -2] → '1 - 2*x**2'."""
-    terms: list[str] = []
-    for power, value in enumerate(coefficients):
-        if value == 0:
-            continue
-        number = repr(abs(float(value))).removesuffix(".0")
-        body = number if power == 0 else (("" if number == "1" else number + "*") + ("x" if power == 1 else
-                                                                                      f"x**{power}"))
-        sign = "-" if value < 0 else "+"
-        terms.append(("-" + body if sign == "-" else body) if not terms else f" {sign} {body}")
-    return "".join(terms) or "0"

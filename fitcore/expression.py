@@ -9,6 +9,9 @@ values bit for bit.
 
 Whole numbers stay Python ints (``x**3`` reads better than ``x**3.0``) but may never grow past
 ``MAX_WHOLE``: Python's unbounded ints would otherwise let ``9**9**9`` run for hours.
+
+Its length is one idea: the whitelist, the message for every construct it refuses and the three readings
+of a checked tree (values, NumPy code, LaTeX) must agree node type by node type, so they are read together.
 """
 from __future__ import annotations
 

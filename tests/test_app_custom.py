@@ -20,7 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from fitcore import RunConfig, train
 from fitcore.csvfile import read_csv
-from fitcore.custom import CUSTOM_ID, conditioning, csv_source, function_source
+from fitcore.custom import CUSTOM_ID, csv_source, function_source
+from fitcore.custom_conditioning import conditioning
 from fitcore.custom_lessons import CUSTOM_LESSONS
 from ui.custom.settings import parse_coefficients, parse_source_query, source_query
 

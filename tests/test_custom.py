@@ -31,9 +31,9 @@ import fitcore
 from fitcore import ConfigError, Run, RunConfig, export_script, train
 from fitcore import cli
 from fitcore.csvfile import MAX_BYTES, CsvError, read_csv
-from fitcore.custom import (CUSTOM_ID, PRESETS, Conditioning, CustomSource, DataSourceError, EvaluationError,
-                            check_run_data, conditioning, csv_source, custom_problem, function_source,
-                            polynomial_text, standardisation)
+from fitcore.custom import (CUSTOM_ID, PRESETS, CustomSource, DataSourceError, EvaluationError, check_run_data,
+                            csv_source, custom_problem, function_source, polynomial_text, standardisation)
+from fitcore.custom_conditioning import Conditioning, conditioning
 from fitcore.custom_lessons import CUSTOM_LESSONS
 from fitcore.expression import MAX_LENGTH, ParseError, parse_function
 

@@ -17,9 +17,9 @@ from fitcore import IMPLEMENTATIONS, RunConfig, is_available, missing_message
 from fitcore.device import resolve_device
 from fitcore.compare import setting_phrases
 from fitcore.custom import (CUSTOM_ID, DEFAULT_NOISE, DEFAULT_POINTS, MAX_ABS_X, MAX_DEGREE, MAX_POINTS, MIN_DEGREE,
-                            MIN_FUNCTION_POINTS, PRESETS, Conditioning, CsvTable, CustomSource, DataSourceError,
-                            ParseError, check_function_range, conditioning, csv_source, custom_problem,
-                            max_stable_lr, polynomial_text, read_csv)
+                            MIN_FUNCTION_POINTS, PRESETS, CsvTable, CustomSource, DataSourceError, ParseError,
+                            check_function_range, csv_source, custom_problem, polynomial_text, read_csv)
+from fitcore.custom_conditioning import Conditioning, conditioning, max_stable_lr
 from fitcore.custom_lessons import custom_lessons
 from fitcore.expression import parse_function
 from fitcore.lessons import Lesson
