@@ -17,7 +17,7 @@ from typing import Any, NoReturn, Sequence
 import numpy as np
 
 from . import impl as implementations  # looked up at call time, so a missing framework can be faked
-from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
+from .config import ConfigError, RunConfig, StopConditions
 from .csvfile import check_size, read_csv
 from .device import DEVICE_LABELS, DEVICES, device_status, resolve_device
 from .custom import (CUSTOM_ID, MAX_DEGREE, MIN_DEGREE, CustomSource, DataSourceError, csv_source,
@@ -26,8 +26,13 @@ from .engine import Run, train
 from .export import export_script
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, get_problem
+from .settings import FIELD, FIELDS, Field
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The choices an option lists in --help (a demo's variants depend on the demo: checked after parsing).
+CLI_CHOICES = {"impl": tuple(implementations.IMPLEMENTATIONS), "optimizer": tuple(OPTIMIZERS),
+               "reduction": tuple(REDUCTIONS), "dtype": tuple(DTYPES), "device": tuple(DEVICES),
+               "schedule": tuple(SCHEDULES)}
 PROG = "python -m fitcore"
 
 
@@ -133,32 +138,8 @@ def _parser() -> _Parser:
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("demo", choices=[*PROBLEMS, CUSTOM_ID], metavar="DEMO",
                         help=", ".join(PROBLEMS) + f", or {CUSTOM_ID} (your own data: --function or --csv)")
-    parser.add_argument("--variant", metavar="KEY", help="notebook variant (its settings are the defaults)")
-    parser.add_argument("--impl", choices=list(implementations.IMPLEMENTATIONS), metavar="ID",
-                        help=", ".join(implementations.IMPLEMENTATIONS))
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, metavar="NAME", help=", ".join(OPTIMIZERS))
-    parser.add_argument("--lr", type=_number, metavar="F", help="learning rate")
-    parser.add_argument("--steps", type=_whole, metavar="N", help=f"updates, 1 to {MAX_STEPS:,}")
-    parser.add_argument("--seed", type=_whole, metavar="N",
-                        help="fresh data from this seed (default: the notebook's own data and start)")
-    parser.add_argument("--reduction", choices=REDUCTIONS, help="mean or sum of the squared errors")
-    parser.add_argument("--dtype", choices=DTYPES)
-    parser.add_argument("--compile", action="store_true", help="the implementation's compiled path")
-    parser.add_argument("--device", choices=DEVICES, metavar="NAME",
-                        help="where a PyTorch implementation computes: cpu (default), cuda, mps, or auto "
-                             "(the notebooks' line: an accelerator if there is one)")
-    parser.add_argument("--start", type=_numbers, metavar="F,F,…",
-                        help="θ₀, one number per parameter (default: where the seed or the notebook starts)")
-    parser.add_argument("--points", type=_whole, metavar="N", help="number of data points")
-    parser.add_argument("--noise", type=_number, metavar="F", help="noise standard deviation")
-    parser.add_argument("--schedule", choices=SCHEDULES, metavar="KIND", help=", ".join(SCHEDULES))
-    parser.add_argument("--gamma", type=_number, metavar="F", help="decay factor (step, exponential)")
-    parser.add_argument("--step-size", type=_whole, metavar="N", help="steps between decays (step)")
-    parser.add_argument("--lr-min", type=_number, metavar="F", help="final learning rate (cosine)")
-    parser.add_argument("--loss-below", type=_number, metavar="F", help="stop once the loss is at most F")
-    parser.add_argument("--plateau-tol", type=_number, metavar="F",
-                        help="stop once the loss moves less than F (relative) over the window")
-    parser.add_argument("--plateau-window", type=_whole, metavar="N", help="steps in the plateau window (100)")
+    for field in FIELDS:
+        parser.add_argument(field.flag, dest=field.name, **_option(field))
     own = parser.add_argument_group(f"your own data ({CUSTOM_ID} only)")
     own.add_argument("--function", metavar="EXPR", help='a function of x to fit, e.g. "0.5*x**3 - sin(2*x)"')
     own.add_argument("--csv", metavar="FILE", help="a CSV file with an x and a y column")
@@ -170,9 +151,24 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     own.add_argument("--y-column", metavar="NAME", help="--csv: the y column, by header name or number from 1")
 
 
+def _option(field: Field) -> dict[str, Any]:
+    """argparse's keywords for one setting of ``fitcore.settings``: its type, choices and help."""
+    if field.kind == "bool":
+        return {"action": "store_true", "help": field.help}
+    if field.kind == "choice":
+        listed = CLI_CHOICES.get(field.name)
+        if listed is None:  # a demo's notebook variants: checked once the demo is known
+            return {"metavar": "KEY", "help": field.help}
+        return {"choices": listed, "metavar": "NAME", "help": f"{field.help}: {', '.join(listed)}"}
+    if field.kind == "optional-floats":
+        return {"type": _numbers, "metavar": "F,F,…", "help": field.help}
+    return {"type": _whole if field.whole else _number, "metavar": "N" if field.whole else "F", "help": field.help}
+
+
 # --- from arguments to a RunConfig ----------------------------------------------------------------
 
 SCHEDULE_OPTIONS = {"gamma": ("step", "exponential"), "step_size": ("step",), "lr_min": ("cosine",)}
+RUN_FIELDS = tuple(f.name for f in FIELDS if f.part is None and f.name != "variant")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -183,12 +179,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.variant is not None and args.variant not in variants:
         raise UsageError(f"{problem.id} has no notebook variant {args.variant!r}; choose one of: "
                          f"{', '.join(variants)}")
-    given = {name: getattr(args, name) for name in
-             ("impl", "optimizer", "lr", "steps", "seed", "reduction", "dtype", "points", "noise", "device",
-              "start")}
-    overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-    if args.compile:
-        overrides["compiled"] = True
+    given = {name: getattr(args, name) for name in RUN_FIELDS}
+    overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None and value is not False}
     schedule = _schedule(args)
     if schedule is not None:
         overrides["schedule"] = schedule
@@ -212,7 +204,7 @@ def _given(args: argparse.Namespace, name: str) -> bool:
 
 
 def _flag(name: str) -> str:
-    return SOURCE_OPTIONS.get(name, "--" + name.replace("_", "-"))
+    return SOURCE_OPTIONS.get(name) or FIELD[name].flag
 
 
 def _custom_source(args: argparse.Namespace) -> CustomSource | None:
@@ -278,8 +270,7 @@ def _schedule(args: argparse.Namespace) -> Schedule | None:
     kind = args.schedule or "constant"
     for name, kinds in SCHEDULE_OPTIONS.items():
         if getattr(args, name) is not None and kind not in kinds:
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(f"{flag} applies to --schedule {' or '.join(kinds)}, not to the {kind} schedule")
+            raise UsageError(f"{FIELD[name].flag} applies to --schedule {' or '.join(kinds)}, not to the {kind} schedule")
     if args.schedule is None:
         return None
     values = {name: getattr(args, name) for name in SCHEDULE_OPTIONS if getattr(args, name) is not None}

@@ -17,10 +17,11 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .analytic import QuadraticLoss
-from .config import MAX_LR, RunConfig, StopConditions
+from .config import MAX_LR, RunConfig, StopConditions, setting_values
 from .engine import Limits, Run
 from .impl import IMPLEMENTATIONS, FrameworkMissing, is_available, missing_message
 from .optim import MOMENTUM, OPTIMIZER_LABELS, OPTIMIZERS
+from .settings import FIELD
 
 # Steps per run, chosen so each comparison takes seconds on a 2-core CPU once the frameworks are loaded
 # (benchmarks/compare_timings.py measures them).
@@ -591,19 +592,16 @@ def setting_phrases(config: RunConfig) -> dict[str, str]:
         stops.append(f"stop at loss ≤ {stop.loss_below:g}")
     if stop.plateau_tol is not None:
         stops.append(f"stop on a plateau ({stop.plateau_tol:g} over {stop.plateau_window})")
+    phrased = {name: FIELD[name].phrase.format(value) for name, value in setting_values(config).items()
+               if FIELD[name].phrase is not None}
     return {
         "data": config.custom.describe() if config.custom is not None else "the demo's data",
         "impl": SHORT_NAMES[config.impl],
         "compiled": "compiled" if config.compiled else "eager",
         "optimizer": OPTIMIZER_LABELS[config.optimizer],
-        "lr": f"lr {config.lr:g}",
+        "lr": phrased["lr"],
         "schedule": f"{config.schedule.describe()} lr" if not config.schedule.is_constant else "constant lr",
-        "steps": f"{config.steps:,} steps",
-        "reduction": f"{config.reduction} loss",
-        "dtype": config.dtype,
-        "points": f"{config.points:,} points",
-        "noise": f"noise {config.noise:g}",
-        "seed": f"seed {config.seed}",
+        **{name: phrased[name] for name in ("steps", "reduction", "dtype", "points", "noise", "seed")},
         "stop": ", ".join(stops) if stops else "no early stop",
     }
 

@@ -13,14 +13,10 @@ from .custom import CUSTOM_ID, CustomSource, DataSourceError, check_run_data, cu
 from .device import DEVICES, device_problem, memory_problem, resolve_device
 from .errors import ConfigError
 from .impl import IMPLEMENTATIONS
-from .optim import OPTIMIZERS, Schedule
+from .optim import OPTIMIZERS, SCHEDULES, Schedule
 from .problems import DTYPES, REDUCTIONS, Dataset, Problem, get_problem, make_dataset
+from .settings import FIELD, FIELDS, MAX_LR, MAX_NOISE, MAX_SEED, MAX_START, MAX_STEPS, bounds  # noqa: F401 (limits, re-exported)
 
-MAX_STEPS = 10_000_000
-MAX_LR = 1e6
-MAX_NOISE = 1e3
-MAX_SEED = 2**32 - 1
-MAX_START = 1e6  # |θ₀| for a start the learner chose (a click on the landscape): far beyond every demo's scale
 # Points on an accelerator: sine-cubic and a typed function ("Your own data") may go this far when a
 # PyTorch run computes on a GPU (the H200 table in fitcore.sweep: 20M points, ~1 ms per step).
 ACCELERATED_MAX_POINTS = 20_000_000
@@ -43,15 +39,14 @@ class StopConditions:
 
     def __post_init__(self) -> None:
         # A wrong type is refused like a wrong value (a ConfigError naming the setting), never a TypeError.
-        if self.loss_below is not None and not (_real(self.loss_below) and math.isfinite(self.loss_below)
-                                                and self.loss_below >= 0):
-            raise ConfigError(f"loss threshold must be a finite number ≥ 0, got {self.loss_below}")
-        if self.plateau_tol is not None and not (_real(self.plateau_tol) and math.isfinite(self.plateau_tol)
-                                                 and 0 <= self.plateau_tol < 1):
-            raise ConfigError(f"plateau tolerance must be in [0, 1), got {self.plateau_tol}")
+        below, tol, window = bounds("loss_below"), bounds("plateau_tol"), bounds("plateau_window")
+        if self.loss_below is not None and not (_real(self.loss_below) and below.holds(self.loss_below)):
+            raise ConfigError(f"loss threshold must be a finite number ≥ {below.low:g}, got {self.loss_below}")
+        if self.plateau_tol is not None and not (_real(self.plateau_tol) and tol.holds(self.plateau_tol)):
+            raise ConfigError(f"plateau tolerance must be in {tol.interval()}, got {self.plateau_tol}")
         if not isinstance(self.plateau_window, numbers.Integral) or isinstance(self.plateau_window, bool) \
-                or not 1 <= self.plateau_window <= 100_000:
-            raise ConfigError(f"plateau window must be 1..100000 steps, got {self.plateau_window}")
+                or not window.holds(self.plateau_window):
+            raise ConfigError(f"plateau window must be {window.low:g}..{window.high:g} steps, got {self.plateau_window}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +93,40 @@ class RunConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def choices(name: str, problem: Problem) -> tuple[str, ...]:
+    """The values a choice setting takes on this problem (its notebook variants, say)."""
+    return {
+        "variant": tuple(v.key for v in problem.variants),
+        "impl": tuple(IMPLEMENTATIONS),
+        "optimizer": tuple(OPTIMIZERS),
+        "reduction": tuple(REDUCTIONS),
+        "dtype": tuple(DTYPES),
+        "schedule": tuple(SCHEDULES),
+        "device": tuple(DEVICES),
+    }[FIELD[name].name]
+
+
+def setting_values(config: RunConfig) -> dict[str, Any]:
+    """Every setting of the table in ``fitcore.settings``, by name, as this run has it."""
+    return {f.name: getattr(getattr(config, f.part) if f.part else config, f.attribute) for f in FIELDS}
+
+
+def _typed(kind: str, value: Any) -> Any:
+    if value is None and kind.startswith("optional-"):
+        return None
+    return {"int": int, "optional-int": int, "float": float, "optional-float": float, "bool": bool}.get(
+        kind, lambda v: v)(value)
+
+
+def config_from_settings(problem_id: str, values: Any, custom: CustomSource | None = None) -> RunConfig:
+    """The run that a full set of settings (by name, as ``setting_values`` gives them) describes."""
+    typed = {f.name: _typed(f.kind, values[f.name]) for f in FIELDS}
+    parts = {part: {FIELD[name].attribute: typed.pop(name) for name in list(typed) if FIELD[name].part == part}
+             for part in ("schedule", "stop")}
+    return RunConfig(problem=problem_id, **typed, schedule=Schedule(**parts["schedule"]),
+                     stop=StopConditions(**parts["stop"]), custom=custom)
 
 
 def dataset_of(config: RunConfig, dtype: str | None = None) -> Dataset:
@@ -189,8 +218,9 @@ def _check_start(start: Any, problem: Problem) -> None:
     if not isinstance(start, tuple) or len(start) != problem.n_params:
         raise ConfigError(f"start must give one number for each of {problem.id}'s parameters ({names}), "
                           f"got {start!r}")
-    if not all(_real(v) and math.isfinite(v) and abs(v) <= MAX_START for v in start):
-        raise ConfigError(f"start values ({names}) must be finite numbers within ±{MAX_START:g}, got {start!r}")
+    within = bounds("start")
+    if not all(_real(v) and within.holds(v) for v in start):
+        raise ConfigError(f"start values ({names}) must be finite numbers within ±{within.high:g}, got {start!r}")
 
 
 def validate(config: RunConfig) -> None:
@@ -204,11 +234,11 @@ def validate(config: RunConfig) -> None:
     _check_choice("reduction", config.reduction, REDUCTIONS)
     _check_choice("dtype", config.dtype, DTYPES)
     _check_choice("device", config.device, DEVICES)
-    if isinstance(config.lr, bool) or not isinstance(config.lr, (int, float)) or not math.isfinite(config.lr) \
-            or not 0 < config.lr <= MAX_LR:
-        raise ConfigError(f"learning rate must be a number in (0, {MAX_LR:g}], got {config.lr!r}")
-    if not isinstance(config.steps, int) or not 1 <= config.steps <= MAX_STEPS:
-        raise ConfigError(f"steps must be a whole number from 1 to {MAX_STEPS:,}, got {config.steps!r}")
+    lr, steps = bounds("lr"), bounds("steps")
+    if isinstance(config.lr, bool) or not isinstance(config.lr, (int, float)) or not lr.holds(config.lr):
+        raise ConfigError(f"learning rate must be a number in {lr.interval()}, got {config.lr!r}")
+    if not isinstance(config.steps, int) or not steps.holds(config.steps):
+        raise ConfigError(f"steps must be a whole number from {steps.low:,} to {steps.high:,}, got {config.steps!r}")
     device_error = device_problem(IMPLEMENTATIONS[config.impl].framework, config.device)
     if device_error is not None:
         raise ConfigError(device_error)
@@ -225,14 +255,14 @@ def validate(config: RunConfig) -> None:
                                   IMPLEMENTATIONS[config.impl].framework)
     if memory_error is not None:
         raise ConfigError(memory_error)
-    if not isinstance(config.noise, (int, float)) or not math.isfinite(config.noise) \
-            or not 0 <= config.noise <= MAX_NOISE:
-        raise ConfigError(f"noise must be a number from 0 to {MAX_NOISE:g}, got {config.noise!r}")
+    noise, seed = bounds("noise"), bounds("seed")
+    if not isinstance(config.noise, (int, float)) or not noise.holds(config.noise):
+        raise ConfigError(f"noise must be a number from {noise.low:g} to {noise.high:g}, got {config.noise!r}")
     _check_start(config.start, problem)
     if config.seed is None:
         _check_notebook_data(config, problem)
-    elif isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
-        raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED}, got {config.seed!r}")
+    elif isinstance(config.seed, bool) or not isinstance(config.seed, int) or not seed.holds(config.seed):
+        raise ConfigError(f"seed must be a whole number from {seed.low} to {seed.high}, got {config.seed!r}")
     if config.custom is not None:
         if config.custom.kind == "csv" and config.noise != 0:
             raise ConfigError("noise applies to generated data only; a file's y values are used as they are "

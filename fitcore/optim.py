@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .errors import ConfigError
+from .settings import bounds
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "rmsprop", "adam")
 OPTIMIZER_LABELS: Mapping[str, str] = {
@@ -111,12 +112,14 @@ class Schedule:
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or self.kind not in SCHEDULES:
             raise ConfigError(f"schedule {self.kind!r} is not one of: {', '.join(SCHEDULES)}")
-        if not _is_number(self.gamma) or not 0 < self.gamma <= 1:
-            raise ConfigError(f"schedule gamma must be a number in (0, 1], got {self.gamma!r}")
-        if not isinstance(self.step_size, numbers.Integral) or isinstance(self.step_size, bool) or self.step_size < 1:
-            raise ConfigError(f"schedule step size must be a whole number ≥ 1, got {self.step_size!r}")
-        if not _is_number(self.lr_min) or not (self.lr_min >= 0 and math.isfinite(self.lr_min)):
-            raise ConfigError(f"schedule lr_min must be a finite number ≥ 0, got {self.lr_min!r}")
+        gamma, step_size, lr_min = bounds("gamma"), bounds("step_size"), bounds("lr_min")
+        if not _is_number(self.gamma) or not gamma.holds(self.gamma):
+            raise ConfigError(f"schedule gamma must be a number in {gamma.interval()}, got {self.gamma!r}")
+        if not isinstance(self.step_size, numbers.Integral) or isinstance(self.step_size, bool) \
+                or not step_size.holds(self.step_size):
+            raise ConfigError(f"schedule step size must be a whole number ≥ {step_size.low:g}, got {self.step_size!r}")
+        if not _is_number(self.lr_min) or not lr_min.holds(self.lr_min):
+            raise ConfigError(f"schedule lr_min must be a finite number ≥ {lr_min.low:g}, got {self.lr_min!r}")
 
     @property
     def is_constant(self) -> bool:

@@ -1,0 +1,148 @@
+"""The table of settings (fitcore.settings): one row per setting a user can give a run, and every place
+that takes settings (the checks, the CLI, links) reads its names and bounds from it."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from fitcore import ConfigError, RunConfig, Schedule, StopConditions, cli
+from fitcore.config import choices, config_from_settings, setting_values
+from fitcore.problems import get_problem
+from fitcore.settings import BY_URL, FIELD, FIELDS, Bounds
+
+PAGE = "sine-cubic"   # every setting applies to it, and its points may change
+NOT_USER_SETTINGS = {"problem", "custom"}   # the page or the demo chooses these; the data source has its own table
+
+
+def user_settings() -> list[str]:
+    """RunConfig's fields a user sets, with a schedule's and the stopping rules' fields by their own names."""
+    names = []
+    for field in dataclasses.fields(RunConfig):
+        if field.name in ("schedule", "stop"):
+            part = Schedule if field.name == "schedule" else StopConditions
+            names += ["schedule" if f.name == "kind" else f.name for f in dataclasses.fields(part)]
+        elif field.name not in NOT_USER_SETTINGS:
+            names.append(field.name)
+    return names
+
+
+def test_that_every_setting_a_user_can_give_a_run_has_exactly_one_row() -> None:
+    assert sorted(f.name for f in FIELDS) == sorted(user_settings())
+
+
+def test_that_no_two_rows_share_a_url_key_a_flag_or_a_label() -> None:
+    for column in ("name", "url", "flag", "label"):
+        values = [getattr(f, column) for f in FIELDS]
+        assert len(set(values)) == len(values), column
+
+
+def test_that_the_url_keys_are_the_ones_links_have_always_carried() -> None:
+    assert {f.name: f.url for f in FIELDS if f.url is not None} == {
+        "variant": "nb", "impl": "impl", "compiled": "compiled", "device": "device", "optimizer": "opt",
+        "lr": "lr", "steps": "steps", "seed": "seed", "reduction": "red", "dtype": "dtype", "points": "points",
+        "noise": "noise", "schedule": "sched", "gamma": "gamma", "step_size": "every", "lr_min": "lrmin",
+        "loss_below": "below", "plateau_tol": "plateau", "plateau_window": "window"}
+
+
+def test_that_setting_values_and_config_from_settings_round_trip_every_row() -> None:
+    config = RunConfig.notebook(PAGE, seed=3, schedule=Schedule("step", 0.7, 13), compiled=True,
+                                stop=StopConditions(1e-3, 1e-5, 17))
+    values = setting_values(config)
+    assert set(values) == set(FIELD)
+    assert config_from_settings(PAGE, values) == config
+
+
+def _with(name: str, value: object) -> RunConfig:
+    values = setting_values(RunConfig.notebook(PAGE, seed=0)) | {name: value}
+    if name == "gamma" or name == "step_size":
+        values["schedule"] = "step"
+    if name == "lr_min":
+        values["schedule"] = "cosine"
+    if name == "plateau_window":
+        values["plateau_tol"] = 1e-6
+    return config_from_settings(PAGE, values)
+
+
+def _outside(bounds: Bounds, whole: bool) -> list[float]:
+    """Values just past each finite end of the bounds (an open end: the end itself)."""
+    step = 1 if whole else 0.0
+    values = []
+    if math.isfinite(bounds.low):
+        values.append(bounds.low if bounds.low_open else (bounds.low - step if whole
+                                                           else -math.ulp(0) if bounds.low == 0
+                                                           else math.nextafter(bounds.low, -math.inf)))
+    if math.isfinite(bounds.high):
+        values.append(bounds.high if bounds.high_open else (bounds.high + step if whole
+                                                             else math.nextafter(bounds.high, math.inf)))
+    return values
+
+
+BOUNDED = [f for f in FIELDS if f.bounds is not None]
+
+
+@pytest.mark.parametrize("field", BOUNDED, ids=[f.name for f in BOUNDED])
+def test_that_a_run_takes_every_value_a_row_offers_and_refuses_what_is_past_its_bounds(field) -> None:
+    low, high = field.widest
+    assert field.bounds.holds(low) and field.bounds.holds(high), "a widget offers only what a run takes"
+    def typed(value: float) -> object:
+        if field.kind == "optional-floats":  # θ₀: the value for each of the problem's parameters
+            return (float(value),) * get_problem(PAGE).n_params
+        return int(value) if field.whole else float(value)
+    for end in (low, high):
+        assert setting_values(_with(field.name, typed(end)))[field.name] == typed(end)
+    for value in _outside(field.bounds, field.whole):
+        with pytest.raises(ConfigError):
+            _with(field.name, typed(value))
+
+
+def test_that_every_choice_row_lists_the_values_a_run_takes() -> None:
+    problem = get_problem(PAGE)
+    for field in FIELDS:
+        if field.kind == "choice":
+            options = choices(field.name, problem)
+            assert options and setting_values(RunConfig.notebook(PAGE))[field.name] in options, field.name
+
+
+# --- the command line ------------------------------------------------------------------------------------
+
+def _cli_value(field) -> list[str]:
+    """A command line that sets the row to a value other than the notebook's."""
+    other = {"variant": "nn-rmsprop", "impl": "tf-tape", "device": "auto", "optimizer": "momentum", "lr": "0.003",
+             "steps": "77", "seed": "5", "reduction": "mean", "dtype": "float32", "points": "64", "noise": "0.25",
+             "schedule": "step", "gamma": "0.7", "step_size": "13", "lr_min": "0.001", "loss_below": "0.5",
+             "plateau_tol": "1e-05", "plateau_window": "17", "start": "0.5,-2,1,0"}
+    if field.kind == "bool":
+        return [field.flag]
+    argv = [f"{field.flag}={other[field.name]}"]
+    if field.name in ("gamma", "step_size"):
+        argv.append("--schedule=step")
+    if field.name == "lr_min":
+        argv.append("--schedule=cosine")
+    if field.name == "plateau_window":
+        argv.append("--plateau-tol=1e-6")
+    if field.name == "device":
+        argv.append("--impl=torch-autograd")
+    if field.name == "noise":
+        argv.append("--seed=0")  # other noise than the notebook's is fresh data
+    return argv
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=[f.name for f in FIELDS])
+def test_that_every_row_has_a_cli_flag_that_sets_it(field) -> None:
+    argv = ["run", PAGE, *_cli_value(field)]
+    config = cli.config_from_args(cli._parser().parse_args(argv))
+    value = setting_values(config)[field.name]
+    expected = True if field.kind == "bool" else _cli_value(field)[0].split("=", 1)[1]
+    if field.kind in ("choice", "bool"):
+        assert value == expected
+    elif field.kind == "optional-floats":
+        assert value == tuple(float(v) for v in expected.split(","))
+    else:
+        assert value == (int(expected) if field.whole else float(expected))
+    assert setting_values(RunConfig.notebook(PAGE))[field.name] != value, "the flag changed the setting"
+
+
+def test_that_every_url_key_names_one_row() -> None:
+    assert BY_URL == {f.url: f for f in FIELDS}
