@@ -45,6 +45,8 @@ def style_of(config: RunConfig) -> str:
 
 @dataclass(frozen=True)
 class ScriptFacts:
+    """A run's settings and what follows from them for its script (the templates read it as ``s``)."""
+
     config: RunConfig
     problem: Problem   # a standardised custom run's problem fits plain powers of the standardised x
     style: str

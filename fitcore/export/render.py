@@ -6,6 +6,7 @@ at once instead of printing nothing.
 """
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
@@ -64,7 +65,9 @@ def _comment(text: str) -> str:
     return "\n".join("# " + line for line in textwrap.wrap(text, RULE_WIDTH - 2))
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """One environment for every export: it compiles each template once."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False,
                              extensions=["jinja2.ext.do"])
@@ -77,14 +80,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-_ENVIRONMENT: jinja2.Environment | None = None
-
-
 def render(config: RunConfig, template: str) -> str:
     """The script ``template`` makes of ``config``'s facts."""
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        _ENVIRONMENT = _environment()
     facts = ScriptFacts.of(config)
-    return _ENVIRONMENT.get_template(template).render(s=facts, c=config, p=facts.problem,
+    return _environment().get_template(template).render(s=facts, c=config, p=facts.problem,
                                                       command=export_command_lines(config))
