@@ -162,6 +162,29 @@ class Run:
         self._stepper: Stepper | None = None
         self._chunk = 8
 
+    # --- moving between processes ------------------------------------------------------
+    # What a run's settings rebuild (the problem and its data hold functions, which do not pickle).
+    _REBUILT = ("problem", "variant", "data", "quad")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A run as plain data, to continue in another process (a worker pool's rebalancing): everything it
+        has trained, its implementation's state (``TrainState``) in place of the implementation."""
+        state = {k: v for k, v in self.__dict__.items() if k not in self._REBUILT}
+        state["_stepper"] = self._stepper.state() if self._stepper is not None else None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        trained = state.pop("_stepper")
+        self.__init__(state["config"], state["limits"])  # type: ignore[misc]
+        self.__dict__.update(state)
+        if trained is not None:
+            # Built afresh (importing its framework, as prepare() does) and set to exactly where it was.
+            status, loss, compile_seconds = self.status, self.current_loss, self.compile_seconds
+            self.status = "paused"  # prepare() records step 0 only for a run that has not begun
+            self.prepare().load(trained)
+            self.status, self.current_loss, self.compile_seconds = status, loss, compile_seconds
+
     # --- setup -------------------------------------------------------------------------
     def _log_every(self, every: int) -> int:
         lines = self.total_steps / every

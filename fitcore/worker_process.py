@@ -3,7 +3,11 @@
 A worker reads commands from one pipe and writes progress to another (``fitcore.workers`` holds the
 other ends). Runs that are training take turns in slices of ``SLICE_SECONDS``: with 15 runs on a
 worker each gets a fifteenth of a core, and a command (Pause, Stop) waits for at most one slice.
-A run's framework objects never leave this process; only its read-outs (``Progress``) travel.
+A run's framework objects never leave this process; only its read-outs (``Progress``) travel, and a
+NumPy run as a whole when the pool moves it to another worker ("export", then "adopt" there).
+Progress goes out at most ``UPDATES_PER_SECOND`` times a second from one worker, shared by its training
+runs: the server unpickles every message under its one interpreter lock, and its pages redraw each
+run about once a second when many train (ui's redraw budget), so more would only cost it.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from .engine import LogLine, Run
 
 SLICE_SECONDS = 0.02   # one run's turn before the next training run's (a command waits at most this)
 UPDATE_SECONDS = 0.05  # a training run's progress goes to its session at most this often
+UPDATES_PER_SECOND = 20.0  # progress messages of training runs from one worker, all its runs together
 LEASE_SECONDS = 5.0    # a training run whose session has not asked after it for this long pauses (page left)
 
 
@@ -99,8 +104,19 @@ class _Worker:
             except Exception as error:  # bad settings end this run, not the worker
                 self.fail(run_id, token, error)
             return True
+        if kind == "adopt":  # a run another worker trained, moved here whole (with its training flag)
+            run, training = args
+            self.runs[run_id] = _Hosted(run, training=training and not run.finished)
+            self.send(run_id, token)
+            return True
         hosted = self.runs.get(run_id)
         if hosted is None:
+            if kind == "export":  # closed meanwhile: nothing to move
+                self.updates.send(("exported", run_id, token, None, False))
+            return True
+        if kind == "export":  # the run leaves this worker as it stands (between two slices)
+            del self.runs[run_id]
+            self.updates.send(("exported", run_id, token, hosted.run, hosted.training))
             return True
         hosted.touched = time.monotonic()
         if kind == "close":
@@ -158,7 +174,8 @@ class _Worker:
             return
         if hosted.run.finished:
             hosted.training = False
-        if hosted.run.finished or time.monotonic() - hosted.sent_at >= UPDATE_SECONDS:
+        every = max(UPDATE_SECONDS, len(training) / UPDATES_PER_SECOND)
+        if hosted.run.finished or time.monotonic() - hosted.sent_at >= every:
             self.send(run_id, None)
 
     def serve(self) -> None:

@@ -12,6 +12,17 @@ The transport is the standard library's: two one-way ``multiprocessing`` pipes p
 pickled tuples, and one thread per worker here that reads updates and files them with their run.
 A worker that dies ends each of its runs with status "stopped", reason "worker_died"; the pool starts a
 fresh worker for the next run that needs one.
+
+Fair sharing: runs are placed on the worker with the fewest, but runs start and end, and a worker shares
+its core among the runs it hosts (3 runs on 2 workers: ½, ¼, ¼ of the machine). Every
+``REBALANCE_SECONDS`` a thread of the pool counts what each training run got (a core ÷ the training
+runs on its worker) against its fair part (the busy cores ÷ all training runs) and moves NumPy runs
+from a crowded worker to a lighter one — swapping the most-behind run of the one with the most-ahead of
+the other when they differ by one run — so over a few seconds each of N runs gets about 1/N. A move
+pauses the run between two of its slices, carries it whole to the other worker and trains it on there
+(the same numbers bit for bit: ``Run`` pickles its implementation's state); the session's commands wait
+for the move (tens of ms). Runs in PyTorch or TensorFlow stay where they are (moving one would import
+the framework and compile again over there, seconds).
 """
 from __future__ import annotations
 
@@ -32,6 +43,8 @@ from .worker_process import LEASE_SECONDS, Progress, serve
 
 REPLY_SECONDS = 300.0  # the longest a command waits for its worker (importing TensorFlow and compiling)
 TOUCH_SECONDS = LEASE_SECONDS / 4
+REBALANCE_SECONDS = 1.0  # how often the pool evens out what training runs get
+MOVABLE_IMPLS = ("numpy",)  # runs the pool moves between workers to share them fairly
 
 
 class WorkerError(RuntimeError):
@@ -103,8 +116,15 @@ class WorkerPool:
         self.size = max(1, size or default_pool_size())
         self._workers: list[_Worker | None] = [None] * self.size
         self._handles: dict[int, weakref.ref[RemoteRun]] = {}
+        self._where: dict[int, _Worker] = {}  # run id -> the worker hosting it now
+        self._behind: dict[int, float] = {}  # run id -> core-seconds short of its fair part (ahead: < 0)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._exports: dict[int, tuple[Any, ...]] = {}
+        self._exported = threading.Condition()
+        self._closing = threading.Event()
+        self._balancer: threading.Thread | None = None
+        self.moves = 0  # runs moved between workers so far
 
     def start(self) -> WorkerPool:
         """Start every worker now (a process start and NumPy's import cost about a second on a busy machine:
@@ -126,9 +146,13 @@ class WorkerPool:
             run_id = next(self._ids)
             worker.run_ids.add(run_id)
             self._handles[run_id] = weakref.ref(handle)
+            self._where[run_id] = worker
+            if self.size > 1 and self._balancer is None:
+                self._balancer = threading.Thread(target=self._balance, name="fitcore-balancer", daemon=True)
+                self._balancer.start()
         handle._attach(self, worker, run_id)
         # A run nobody holds any more leaves its worker too (Reset, a new Run, a closed session).
-        weakref.finalize(handle, self._forget, worker, run_id)
+        weakref.finalize(handle, self._forget, run_id)
         worker.send(("open", run_id, None, config, limits))
         return handle
 
@@ -148,22 +172,32 @@ class WorkerPool:
         return [w.process.pid for w in self._workers if w is not None and w.alive and w.process.pid]
 
     def shutdown(self) -> None:
+        self._closing.set()
         for worker in self._workers:
             if worker is not None:
                 worker.quit()
         self._workers = [None] * self.size
 
-    def _forget(self, worker: _Worker, run_id: int) -> None:
+    def _forget(self, run_id: int) -> None:
         with self._lock:
             self._handles.pop(run_id, None)
-            worker.run_ids.discard(run_id)
-        worker.send(("close", run_id, None))
+            self._behind.pop(run_id, None)
+            worker = self._where.pop(run_id, None)
+            if worker is not None:
+                worker.run_ids.discard(run_id)
+        if worker is not None:
+            worker.send(("close", run_id, None))
 
     def _handle(self, run_id: int) -> RemoteRun | None:
         ref = self._handles.get(run_id)
         return ref() if ref is not None else None
 
     def _deliver(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "exported":
+            with self._exported:
+                self._exports[message[2]] = message
+                self._exported.notify_all()
+            return
         handle = self._handle(message[1])
         if handle is not None:
             handle._receive(message)
@@ -176,6 +210,80 @@ class WorkerPool:
             handle = self._handle(run_id)
             if handle is not None:
                 handle._receive(("died", run_id, None))
+        with self._exported:
+            self._exported.notify_all()  # a move waiting on this worker gives up
+
+    # --- fair sharing ---------------------------------------------------------------------
+    def _balance(self) -> None:
+        while not self._closing.wait(REBALANCE_SECONDS):
+            try:
+                self.rebalance(REBALANCE_SECONDS)
+            except Exception:  # a move that failed leaves its run where it was; sharing goes on
+                continue
+
+    def rebalance(self, seconds: float) -> int:
+        """Account ``seconds`` of training to every training run and move runs to even the shares out;
+        returns how many runs moved."""
+        with self._lock:
+            live = [w for w in self._workers if w is not None and w.alive]
+            groups: dict[_Worker, list[tuple[int, RemoteRun]]] = {w: [] for w in live}
+            for run_id, ref in self._handles.items():
+                handle, worker = ref(), self._where.get(run_id)
+                if handle is not None and worker in groups and handle.training_on_its_own and not handle.finished:
+                    groups[worker].append((run_id, handle))
+            training = sum(len(g) for g in groups.values())
+            if not training:
+                return 0
+            fair = seconds * min(len(live), training) / training
+            for runs in groups.values():
+                for run_id, _ in runs:
+                    self._behind[run_id] = self._behind.get(run_id, 0.0) + fair - seconds / len(runs)
+            behind = dict(self._behind)
+        if len(live) < 2:
+            return 0
+        crowded = max(live, key=lambda w: len(groups[w]))
+        light = min(live, key=lambda w: len(groups[w]))
+        gap = len(groups[crowded]) - len(groups[light])
+        leaving = [(r, h) for r, h in groups[crowded] if h.config.impl in MOVABLE_IMPLS]
+        if gap < 1 or not leaving:
+            return 0
+        run_id, handle = max(leaving, key=lambda rh: behind.get(rh[0], 0.0))
+        if gap >= 2:
+            return self._move(run_id, handle, crowded, light)
+        coming = [(r, h) for r, h in groups[light] if h.config.impl in MOVABLE_IMPLS]
+        if not coming:
+            return 0
+        other_id, other = min(coming, key=lambda rh: behind.get(rh[0], 0.0))
+        if behind.get(other_id, 0.0) >= behind.get(run_id, 0.0):
+            return 0
+        return self._move(run_id, handle, crowded, light) + self._move(other_id, other, light, crowded)
+
+    def _move(self, run_id: int, handle: RemoteRun, source: _Worker, target: _Worker) -> int:
+        """Carry one run from ``source`` to ``target``; the handle's commands wait meanwhile."""
+        with handle._route:
+            if handle._worker is not source:
+                return 0
+            token = next(self._ids)
+            if not source.send(("export", run_id, token)):
+                return 0
+            deadline = time.monotonic() + REPLY_SECONDS
+            with self._exported:
+                while token not in self._exports and source.alive and time.monotonic() < deadline:
+                    self._exported.wait(0.5)
+                reply = self._exports.pop(token, None)
+            if reply is None or reply[3] is None:
+                return 0
+            run, training = reply[3], reply[4]
+            with self._lock:
+                home = target if target.alive else source  # the target died meanwhile: back where it was
+                source.run_ids.discard(run_id)
+                home.run_ids.add(run_id)
+                self._where[run_id] = home
+                self.moves += home is target
+            handle._worker, handle.worker_pid = home, home.process.pid
+            if not home.send(("adopt", run_id, None, run, training)):
+                self._worker_died(home)  # both gone: the run ends as any run of a dead worker does
+            return int(home is target)
 
 
 class RemoteRun(Run):
@@ -192,6 +300,7 @@ class RemoteRun(Run):
         self._answered: dict[int, tuple[Any, ...]] = {}
         self._tokens = itertools.count(1)
         self._touched = 0.0
+        self._route = threading.Lock()  # held while a command goes out, and while the pool moves the run
         self._worker: _Worker | None = None
         self._pool: WorkerPool | None = None
         self._run_id = 0
@@ -260,7 +369,9 @@ class RemoteRun(Run):
     def _command(self, kind: str, *args: Any, wait: bool = False) -> tuple[Any, ...] | None:
         token = next(self._tokens) if wait else None
         self._touched = time.monotonic()
-        if self._worker is None or not self._worker.send((kind, self._run_id, token, *args)):
+        with self._route:
+            sent = self._worker is not None and self._worker.send((kind, self._run_id, token, *args))
+        if not sent:
             with self._arrived:
                 self._drain()
             if wait:

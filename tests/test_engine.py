@@ -421,3 +421,37 @@ def test_that_every_advance_makes_progress_however_little_time_it_is_given() -> 
     for expected in range(1, 51):
         run.advance(max_seconds=1e-9)
         assert run.step >= expected
+
+
+# --- moving a run to another process ---------------------------------------------------------------
+
+@pytest.mark.parametrize("settings", [
+    {"impl": "numpy", "dtype": "float32", "compiled": True}, {"impl": "numpy", "compiled": True},
+    {"impl": "numpy", "optimizer": "adam", "lr": 0.01}, {"impl": "numpy", "optimizer": "momentum"},
+], ids=["gram-float32", "gram-float64-blocks", "adam", "momentum"])
+def test_that_a_run_carried_as_a_pickle_goes_on_bit_for_bit_as_the_run_it_was(settings: dict) -> None:
+    import pickle
+
+    config = RunConfig.notebook("sine-cubic", steps=6000, **settings)
+    run = Run(config)
+    run.advance(max_steps=1234)
+    carried = pickle.loads(pickle.dumps(run))
+    assert carried.prepared and (carried.step, carried.status) == (1234, "paused")
+    carried.advance()
+    expected = run  # the same run, gone on where it was (float64 blocks round by where a run resumes)
+    expected.advance()
+    assert (carried.status, carried.step, carried.message) == (expected.status, expected.step, expected.message)
+    np.testing.assert_array_equal(carried.current_params, expected.current_params)
+    assert carried.current_loss == expected.current_loss
+    for got, wanted in zip(carried.history.arrays(), expected.history.arrays()):
+        np.testing.assert_array_equal(got, wanted)
+    assert carried.log_text() == expected.log_text()
+
+
+def test_that_a_run_not_yet_begun_is_carried_unprepared() -> None:
+    import pickle
+
+    config = RunConfig.notebook("linear-2x")
+    carried = pickle.loads(pickle.dumps(Run(config)))
+    assert not carried.prepared and carried.status == "ready"
+    assert carried.advance().status == "completed" and carried.log_text() == train(config).log_text()

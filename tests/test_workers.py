@@ -162,6 +162,50 @@ def test_that_a_pool_of_one_worker_time_shares_its_runs() -> None:
         pool.shutdown()
 
 
+def test_that_runs_moved_between_workers_to_share_them_fairly_end_bit_for_bit_where_they_would_have() -> None:
+    # 3 NumPy runs on 2 workers: two share one worker, so the pool swaps runs between them as it evens
+    # the shares out; its own thread does every second, this test asks at every look as well.
+    pool = WorkerPool(2)
+    try:
+        configs = [LONG.replace(seed=seed, steps=400_000) for seed in range(3)]
+        runs = [pool.open(config) for config in configs]
+        for run in runs:
+            run.train()
+        for _ in range(PATIENCE):
+            pool.rebalance(1.0)
+            if all(run.sync(wait=0.2).finished for run in runs):
+                break
+        assert pool.moves >= 1, "no run moved"
+        for run, config in zip(runs, configs):
+            assert_same_run(run, fitcore.train(config))
+    finally:
+        pool.shutdown()
+
+
+def test_that_a_moved_run_obeys_pause_and_stop_on_its_new_worker() -> None:
+    pool = WorkerPool(2)
+    try:
+        runs = [pool.open(LONG.replace(seed=seed)) for seed in range(3)]
+        for run in runs:
+            run.train()
+        for run in runs:
+            until(run, lambda r: r.step > 0)
+        before = {id(run): run.worker_pid for run in runs}
+        for _ in range(PATIENCE):
+            if pool.rebalance(1.0):
+                break
+        moved = [run for run in runs if run.worker_pid != before[id(run)]]
+        assert moved, "no run moved"
+        paused = moved[0].pause()
+        for _ in range(3):
+            assert moved[0].sync(wait=0.2).step == paused.step, "the run went on after Pause"
+        assert moved[0].stop().status == "stopped"
+        for run in runs:
+            run.stop()
+    finally:
+        pool.shutdown()
+
+
 def test_that_a_worker_error_ends_the_run_and_says_why(pool: WorkerPool) -> None:
     run = pool.open(SHORT)
     with pytest.raises(fitcore.WorkerError, match="unsupported operand"):
