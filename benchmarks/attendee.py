@@ -38,6 +38,8 @@ class Attendee:
     scripts_finished: int = 0
     statuses: list[str] = field(default_factory=list)
     error: str | None = None
+    bytes_after_press: int = 0  # websocket payload received once Run was pressed
+    messages_after_press: int = 0
 
     @property
     def first_chart_seconds(self) -> float | None:
@@ -156,6 +158,9 @@ async def attend(attendee: Attendee, host: str, port: int, source: str, page: st
                     continue
                 if isinstance(raw, bytes):
                     _read(attendee, raw)
+                    if attendee.pressed_at is not None:
+                        attendee.bytes_after_press += len(raw)
+                        attendee.messages_after_press += 1
                 if leave_after_progress is not None and len(attendee.steps) >= leave_after_progress:
                     break
             if attendee.pressed_at is None:

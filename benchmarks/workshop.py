@@ -13,6 +13,15 @@ browsers run on their own machines).
   the engine's own rate for these settings in one process (measured here just before, alone).
 - Server CPU and memory: every process of the server's process group (the Streamlit process and its
   training workers), from /proc: CPU cores used over the steady window, peak resident memory.
+- Load: the load average before and after each level, and the cores every other process of the machine
+  used over the steady window (from /proc/stat): the server only gets what they leave.
+- Per chart update: websocket bytes and messages each attendee received after Run, per redraw of its
+  busiest chart; and how much of the server's CPU the Streamlit process itself took (the rest is its
+  training workers).
+- Fair sharing: 3 NumPy runs on a pool of 2 workers for 10 s, each run's share of the steps all three
+  took (1/3 each is fair; pinned to their workers they would get ½, ¼, ¼).
+- Both frameworks: 6 attendees, two each on PyTorch, TensorFlow and NumPy; peak memory of the server's
+  processes (Community Cloud gives 2.7 GB), and which processes mapped each framework.
 - Through nginx: 10 attendees against two replicas behind deploy/replicas.py's nginx (sticky by client
   address); how many sessions each replica served, from nginx's access log.
 - The trip to a worker: a short run opened, trained and read back through a worker process against the
@@ -22,12 +31,17 @@ browsers run on their own machines).
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import re
 import statistics
+import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Sequence
 
 from fitcore import Run, RunConfig, WorkerPool, default_pool_size
@@ -45,6 +59,80 @@ FIRST_CHART_TARGET = 3.0
 MEMORY_TARGET_MB = 2.7 * 1024
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What one run of the group measures: the full plan, the smoke test's, or a quick one from the command line."""
+
+    levels: tuple[int, ...] = LEVELS
+    spread: float = 30.0  # seconds over which a level's attendees open the page (a level of 1 opens at once)
+    settle: float = 4.0  # from the last opening to the press
+    window: float = 20.0  # training measured after the press (30 and more attendees: LARGE_WINDOW)
+    large_window: float = 30.0
+    warmup: float = 3.0
+    engine_seconds: float = 3.0
+    fairness_seconds: float = 10.0
+    frameworks: bool = True
+    replicas: bool = True
+
+    def window_for(self, count: int) -> float:
+        return self.large_window if count >= 30 else self.window
+
+
+FULL = Plan()
+SMOKE = Plan(levels=SMOKE_LEVELS, spread=0.5, window=8.0, large_window=8.0, warmup=1.0, engine_seconds=0.5,
+             fairness_seconds=2.0, frameworks=False, replicas=False)
+FRAMEWORK_IMPLS = ("torch-autograd", "tf-tape", "numpy")
+FRAMEWORK_MAPS = {"torch": "libtorch_cpu", "tensorflow": "libtensorflow"}
+
+
+class MachineCpu:
+    """Samples, in a thread, the cores the whole machine is busy on and the CPU time of one process
+    (the Streamlit server's own), as a timeline of (time.time(), machine busy s, process CPU s)."""
+
+    def __init__(self, pid: int, every: float = 0.25) -> None:
+        self.pid, self.every = pid, every
+        self.timeline: list[tuple[float, float, float]] = []
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _read(self) -> tuple[float, float]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        busy = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait (guest time is in user)
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+            own = sum(int(v) for v in stat[stat.rindex(")") + 2:].split()[11:13])
+        except (OSError, ValueError):
+            own = 0
+        return busy / self._ticks, own / self._ticks
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.timeline.append((time.time(), *self._read()))
+            self._stop.wait(self.every)
+
+    def cores(self, start: float, end: float) -> tuple[float, float]:
+        """(machine, process) cores used between ``start`` and ``end`` (time.time())."""
+        inside = [s for s in self.timeline if start <= s[0] <= end]
+        if len(inside) < 2:
+            return float("nan"), float("nan")
+        (t0, m0, p0), (t1, m1, p1) = inside[0], inside[-1]
+        return (m1 - m0) / (t1 - t0), (p1 - p0) / (t1 - t0)
+
+    def __enter__(self) -> MachineCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def load_text() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -57,28 +145,38 @@ def source_address(number: int) -> str:
     return f"127.0.{number // 250}.{2 + number % 250}"
 
 
+def query_of(number: int, impls: Sequence[str] = ()) -> dict[str, str]:
+    """Attendee ``number``'s link: the workshop's settings and its own seed (``impls``: cycled through)."""
+    if not impls:
+        return QUERY | {"seed": str(number)}
+    impl = impls[number % len(impls)]
+    settings = QUERY if impl == "numpy" else {"impl": impl, "dtype": "float32", "steps": "9000000"}
+    return settings | {"seed": str(number)}
+
+
 async def _room(port: int, count: int, spread: float, settle: float, window: float, host: str = "127.0.0.1",
-                leave_after_progress: int | None = None) -> tuple[list[Attendee], float, float]:
+                leave_after_progress: int | None = None,
+                impls: Sequence[str] = ()) -> tuple[list[Attendee], float, float]:
     start = time.monotonic() + 0.5
     press = start + spread + settle
     leave = press + window
     attendees = [Attendee(i) for i in range(count)]
     await asyncio.gather(*(
-        attend(a, host, port, source_address(a.number), PAGE, QUERY | {"seed": str(a.number)},
+        attend(a, host, port, source_address(a.number), PAGE, query_of(a.number, impls),
                start + spread * a.number / max(count - 1, 1), press, leave, f"{PAGE}:run", leave_after_progress)
         for a in attendees))
     return attendees, press, leave
 
 
 def simulate(port: int, count: int, spread: float, settle: float, window: float, host: str = "127.0.0.1",
-             leave_after_progress: int | None = None) -> tuple[list[Attendee], float, float]:
+             leave_after_progress: int | None = None, impls: Sequence[str] = ()) -> tuple[list[Attendee], float, float]:
     """``count`` attendees against the server at ``host:port``; returns them with the press and leave times.
     With ``leave_after_progress`` each leaves as soon as that many progress texts came (a check, not a
     measurement: ``window`` is then only the bound)."""
     # A loop of its own in a thread of its own: a caller may already run one (pytest after Playwright's tests).
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, _room(port, count, spread, settle, window, host,
-                                                leave_after_progress)).result()
+                                                leave_after_progress, impls)).result()
 
 
 def broken(attendees: Sequence[Attendee]) -> list[str]:
@@ -104,8 +202,9 @@ def _level(section: Section, count: int, spread: float, settle: float, window: f
     from tests.browser.harness import ProcessGroupMemory, StreamlitServer
 
     cores = default_pool_size()
+    load_before = load_text()
     with StreamlitServer(env={"FITCORE_MAX_SECONDS": "900"}) as server, \
-            ProcessGroupMemory(server.process.pid) as group:
+            ProcessGroupMemory(server.process.pid) as group, MachineCpu(server.process.pid) as machine:
         offset = time.time() - time.monotonic()
         attendees, press, leave = simulate(server.port, count, spread, settle, window)
         processes = os.popen(f"pgrep -g {server.process.pid} -c").read().strip()
@@ -117,6 +216,8 @@ def _level(section: Section, count: int, spread: float, settle: float, window: f
     total = sum(rates)
     samples = [(t - offset, cpu) for t, cpu in group.timeline if steady[0] <= t - offset <= steady[1]]
     cpu = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]) if len(samples) > 1 else float("nan")
+    busy, streamlit_cpu = machine.cores(steady[0] + offset, steady[1] + offset)
+    others = busy - cpu
     first = [a.first_chart_seconds for a in attendees if a.first_chart_seconds is not None]
     gaps = [gap for a in attendees for gap in a.update_intervals()]
     failed = broken(attendees)
@@ -125,7 +226,8 @@ def _level(section: Section, count: int, spread: float, settle: float, window: f
     section.add(f"{label}: first chart p50 / p95 / max (s)",
                 f"{percentile(first, 0.5):.2f} / {percentile(first, 0.95):.2f} / {max(first, default=float('nan')):.2f}",
                 f"p95 ≤ {FIRST_CHART_TARGET:g}" if goal else "", percentile(first, 0.95) <= FIRST_CHART_TARGET
-                if goal and first else None)
+                if goal and first else None,
+                f"load average before: {load_before}; after: {load_text()}")
     section.add(f"{label}: chart update interval p50 / p95 (s)",
                 f"{percentile(gaps, 0.5):.2f} / {percentile(gaps, 0.95):.2f}",
                 f"p95 ≤ {INTERVAL_TARGET:g}" if goal else "", percentile(gaps, 0.95) <= INTERVAL_TARGET
@@ -137,11 +239,74 @@ def _level(section: Section, count: int, spread: float, settle: float, window: f
                 f"≥ {target:,.0f} ({THROUGHPUT_TARGET:.0%} × {cores} cores × {single_rate:,.0f})" if count > 1 else "",
                 total >= target if count > 1 else None,
                 "the engine alone in one process: " + f"{single_rate:,.0f} steps/s")
-    section.add(f"{label}: server CPU (cores) and peak memory (MB), all its processes",
-                f"{cpu:.2f} cores, {group.peak_mb:,.0f} MB", f"memory ≤ {MEMORY_TARGET_MB:,.0f} MB",
-                group.peak_mb <= MEMORY_TARGET_MB, f"processes in the server's group at the end: {processes}")
+    section.add(f"{label}: server CPU (cores; of it the Streamlit process) and peak memory (MB), all its processes",
+                f"{cpu:.2f} cores ({streamlit_cpu:.2f}), {group.peak_mb:,.0f} MB", f"memory ≤ {MEMORY_TARGET_MB:,.0f} MB",
+                group.peak_mb <= MEMORY_TARGET_MB,
+                f"other processes on the machine meanwhile: {others:.2f} cores; "
+                f"processes in the server's group at the end: {processes}")
+    redraws = sum(len(a.update_intervals()) + 1 for a in attendees if a.update_intervals())
+    received = sum(a.bytes_after_press for a in attendees if a.update_intervals())
+    messages = sum(a.messages_after_press for a in attendees if a.update_intervals())
+    if redraws:
+        section.add(f"{label}: per chart update, each attendee: websocket kB / messages",
+                    f"{received / redraws / 1024:.1f} kB / {messages / redraws:.1f}")
     section.add(f"{label}: attendees without a training page", str(len(failed)), "0", not failed,
                 "; ".join(failed[:5]))
+
+
+def _fairness(section: Section, seconds: float) -> None:
+    """3 NumPy runs on 2 workers: what share of all their steps each run took."""
+    pool = WorkerPool(2).start()
+    try:
+        config = RunConfig.notebook(PAGE, impl="numpy", dtype="float32", compiled=True, steps=10_000_000)
+        runs = [pool.open(config.replace(seed=seed)) for seed in range(3)]
+        for run in runs:
+            run.prepare()
+        for run in runs:
+            run.train()
+        time.sleep(1.0)  # every run has trained a slice
+        first = [run.sync().step for run in runs]
+        time.sleep(seconds)
+        steps = [run.sync().step - begun for run, begun in zip(runs, first)]
+        for run in runs:
+            run.stop()
+    finally:
+        pool.shutdown()
+    shares = sorted(step / max(sum(steps), 1) for step in steps)
+    section.add("fair sharing: 3 runs on 2 workers, each run's share of their steps (min / max)",
+                f"{shares[0]:.2f} / {shares[-1]:.2f}", "each about 1/3 (0.28–0.39)", 0.28 <= shares[0] and
+                shares[-1] <= 0.39, f"{seconds:g} s; {pool.moves} moves between workers; "
+                                    f"{sum(steps) / seconds:,.0f} steps/s together")
+
+
+def _mapped(pid: int) -> set[str]:
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return set()
+    return {name for name, library in FRAMEWORK_MAPS.items() if library in maps}
+
+
+def _frameworks(section: Section, window: float) -> None:
+    """Attendees on PyTorch, TensorFlow and NumPy at once: the server's peak memory with both frameworks."""
+    from tests.browser.harness import ProcessGroupMemory, StreamlitServer
+
+    with StreamlitServer(env={"FITCORE_MAX_SECONDS": "900"}) as server, \
+            ProcessGroupMemory(server.process.pid) as group:
+        attendees, _, _ = simulate(server.port, 2 * len(FRAMEWORK_IMPLS), 3.0, 4.0, window, impls=FRAMEWORK_IMPLS)
+        server_pid = server.process.pid
+        pids = [int(p) for p in os.popen(f"pgrep -g {server_pid}").read().split()]
+        mapped = {pid: _mapped(pid) for pid in pids}
+    workers = [pid for pid in pids if pid != server_pid]
+    in_workers = {name: sum(name in mapped[pid] for pid in workers) for name in FRAMEWORK_MAPS}
+    failed = broken(attendees)
+    loaded = all(in_workers.values())
+    section.add("PyTorch, TensorFlow and NumPy attendees (2 each): peak memory of the server's processes",
+                f"{group.peak_mb:,.0f} MB", f"≤ {MEMORY_TARGET_MB:,.0f} MB with both frameworks loaded",
+                group.peak_mb <= MEMORY_TARGET_MB and loaded and not failed,
+                f"workers that mapped torch: {in_workers['torch']}, tensorflow: {in_workers['tensorflow']} "
+                f"(of {len(workers)}); the Streamlit process: {', '.join(sorted(mapped.get(server_pid, set()))) or 'neither'}; "
+                + ("; ".join(failed[:3]) if failed else "every attendee trained"))
 
 
 def _replicas(section: Section, count: int, window: float) -> None:
@@ -192,20 +357,50 @@ def _trip(section: Section, runs: int) -> None:
         pool.shutdown()
 
 
-def run_group(runs: int, smoke: bool) -> Section:
+def measure(plan: Plan, runs: int) -> Section:
     section = Section("workshop", "A workshop: simulated attendees on one server")
     section.notes.append(re.sub(r"\n(?!- )\s*", " ", __doc__.split("\n\n", 1)[1].strip()))
-    _trip(section, runs)
-    single_rate = engine_rate(0.5 if smoke else 3.0)
-    levels = SMOKE_LEVELS if smoke else LEVELS
-    for count in levels:
-        spread = 0.5 if smoke else (0.0 if count == 1 else 30.0)
-        _level(section, count, spread, settle=4.0, window=8.0 if smoke else (30.0 if count >= 30 else 20.0),
-               single_rate=single_rate,
-               warmup=1.0 if smoke else 3.0)
-    if not smoke:
+    section.notes.append(f"Load average when the group began: {load_text()}.")
+    if runs:
+        _trip(section, runs)
+    single_rate = engine_rate(plan.engine_seconds)
+    for count in plan.levels:
+        _level(section, count, 0.0 if count == 1 else plan.spread, plan.settle, plan.window_for(count),
+               single_rate, plan.warmup)
+    if plan.fairness_seconds:
+        _fairness(section, plan.fairness_seconds)
+    if plan.frameworks:
+        _frameworks(section, 40.0)
+    if plan.replicas:
         _replicas(section, 10, 20.0)
-    load: Any = os.getloadavg()
-    section.notes.append(f"Load average when the group ended: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} "
-                         "(other work on the machine takes its share of the cores from the server).")
+    section.notes.append(f"Load average when the group ended: {load_text()} (other work on the machine takes "
+                         "its share of the cores from the server).")
     return section
+
+
+def run_group(runs: int, smoke: bool) -> Section:
+    return measure(SMOKE if smoke else FULL, runs)
+
+
+def main(argv: Sequence[str]) -> int:
+    """A quick look while working on the server: chosen levels, shorter, printed (BENCHMARKS.md untouched)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.workshop", description=main.__doc__)
+    parser.add_argument("--levels", default="10", help="attendee counts, comma-separated (default 10)")
+    parser.add_argument("--spread", type=float, default=5.0, help="seconds over which attendees open the page")
+    parser.add_argument("--window", type=float, default=12.0, help="seconds of training measured after the press")
+    parser.add_argument("--fairness", type=float, default=0.0, help="seconds of the fair-sharing check (0: none)")
+    parser.add_argument("--frameworks", action="store_true", help="also the PyTorch + TensorFlow memory check")
+    parser.add_argument("--replicas", action="store_true", help="also 10 attendees through nginx and 2 replicas")
+    args = parser.parse_args(argv)
+    plan = replace(FULL, levels=tuple(int(v) for v in args.levels.split(",")), spread=args.spread,
+                   window=args.window, large_window=args.window, warmup=2.0, engine_seconds=1.0,
+                   fairness_seconds=args.fairness, frameworks=args.frameworks, replicas=args.replicas)
+    section = measure(plan, 0)
+    for row in section.rows:
+        print(f"{row.name} | {row.value} | {row.target} {row.verdict} | {row.note}")
+    print(section.notes[-1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

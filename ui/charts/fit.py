@@ -1,7 +1,6 @@
 """(a) The data and the fits."""
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import altair as alt
@@ -11,10 +10,10 @@ import pyarrow as pa
 
 from .base import (CURVE_POINTS, DATA_POINTS_SHOWN, HEIGHT, LIVE_CURVE_POINTS, SERIES_ORDER, SERIES_STYLE,
                    TOOLTIP_FORMAT, Chart, finite_rows, fmt4, live, live_table, static, table_of, thin, tips_at_rest,
-                   vega_spec)
+                   numbers_filled_in, vega_spec)
 
 
-@functools.lru_cache(maxsize=64)
+@numbers_filled_in
 def fit_spec(y_domain: tuple[float, float], at_rest: bool = True,
              series: tuple[str, ...] = tuple(SERIES_ORDER)) -> dict[str, Any]:
     """The y range is the data's, fixed for a run: a wild early fit is clipped, not rescaled. The

@@ -16,7 +16,7 @@ import pyarrow as pa
 from fitcore.landscape import Landscape, frame_for, visible_path
 
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, NOW, PATH_POINTS, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, fmt4,
-                   live, live_table, static, table_of, thin, tips_at_rest, vega_spec)
+                   live, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest, vega_spec)
 
 BAND_SCHEME = "viridis"
 PATH_COLOR = "#FFFFFF"
@@ -42,7 +42,7 @@ def landscape_1d_spec(param: str, at_rest: bool = True) -> dict[str, Any]:
 
 
 
-@functools.lru_cache(maxsize=None)
+@numbers_filled_in
 def landscape_2d_spec(px: str, py: str, domain: tuple[tuple[float, float], tuple[float, float]],
                       at_rest: bool = True) -> dict[str, Any]:
     """Filled contours with the path on top; the frame (``domain``) is part of the spec, fixed while

@@ -1,7 +1,6 @@
 """(b) Loss against step and (c) every parameter against step."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -11,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, MAX_POINTS, NOW, PANEL_WIDTH, TARGET, TOOLTIP_FORMAT,
-                   Chart, finite_rows, fmt4, live, live_table, static, table_of, thin, tips_at_rest, vega_spec)
+                   Chart, finite_rows, fmt4, live, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest,
+                   vega_spec)
 
 
 DECADES_BELOW = 3  # a loss axis reaches this far below the lowest loss drawn, and no further
@@ -64,7 +64,7 @@ def is_long_run(last_step: int) -> bool:
     return last_step >= LONG_RUN
 
 
-@functools.lru_cache(maxsize=64)
+@numbers_filled_in
 def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None = None,
               pinned: bool = False, long_run: bool = False) -> dict[str, Any]:
     x = _x_step("step" + (" (log scale)" if log_x else ""), log_x, frame, long_run)
@@ -142,7 +142,7 @@ def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marke
 
 # --- (c) parameters against step ------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=64)
+@numbers_filled_in
 def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveFrame | None = None,
                 long_run: bool = False) -> dict[str, Any]:
     """One small chart per parameter, stacked: each with its own y scale and its own tables.
