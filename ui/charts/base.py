@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -144,15 +145,19 @@ def numbers_filled_in(builder: Builder) -> Builder:
     the server's one interpreter to build and validate a spec: thirty attendees pressing Run together
     queued seconds behind each other. The spec is built once per shape with stand-in numbers; each new
     set of numbers is filled into a copy (microseconds). Builders pass these numbers through to the spec
-    unchanged (scale domains), so the stand-ins land exactly where the numbers go."""
+    unchanged (scale domains), so the stand-ins land exactly where the numbers go. One session builds a
+    shape while the others wait for it: a room pressing Run at once would otherwise build it once each."""
     shaped = functools.lru_cache(maxsize=None)(builder)
+    building = threading.Lock()
 
     @functools.lru_cache(maxsize=256)
     def filled(*args: Any, **kwargs: Any) -> dict[str, Any]:
         numbers: dict[float, float] = {}
         stand_ins = itertools.count(1)
-        holes = (_holes(a, numbers, stand_ins) for a in args)
-        spec = shaped(*holes, **{k: _holes(v, numbers, stand_ins) for k, v in kwargs.items()})
+        holes = [_holes(a, numbers, stand_ins) for a in args]
+        named = {k: _holes(v, numbers, stand_ins) for k, v in kwargs.items()}
+        with building:
+            spec = shaped(*holes, **named)
         return _fill(spec, numbers) if numbers else spec
 
     functools.update_wrapper(filled, builder)
