@@ -122,7 +122,7 @@ def test_that_streamlits_header_stop_ends_the_run_like_our_stop() -> None:
     at = open_page(PAGE, LONG)
     # The header Stop is a stop request to the running script, not a rerun: sent here once the run has trained
     # 50,000 steps (a step count, so a fast machine cannot finish the 8,000,000 first).
-    start_and_interrupt(at, PAGE, "run", after_steps=50_000)
+    start_and_interrupt(at, PAGE, "run", after_steps=50_000, header_stop=True)
     state = demo_state(at, PAGE)
     run = state.run
     assert isinstance(run, RemoteRun) and not state.training

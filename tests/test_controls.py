@@ -75,6 +75,19 @@ def test_that_pause_halts_a_run_and_resume_ends_exactly_where_an_uninterrupted_r
     assert_every_chart_finite(at)
 
 
+def test_that_streamlits_header_stop_ends_a_run_in_this_process_like_our_stop() -> None:
+    # The header Stop is a stop request to the running script, not a rerun: a run trained by the page's own
+    # loop ends there, and the next click does not train it on.
+    at = open_page(PAGE, LONG)
+    test_dashboard.start_and_interrupt(at, PAGE, "run", header_stop=True)
+    state = demo_state(at, PAGE)
+    stopped_at = state.run.step
+    assert not state.training and (state.run.status, state.run.reason) == ("stopped", "user")
+    assert 0 < stopped_at < state.run.total_steps
+    assert_halted(at)
+    assert any(w.value == f"Stopped by you at step {stopped_at:,}." for w in at.warning)
+
+
 def test_that_stop_ends_a_run_where_it_is_and_keeps_its_results() -> None:
     at = interrupted()
     enabled(at, PAGE, "stop").click().run()

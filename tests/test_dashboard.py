@@ -11,6 +11,7 @@ tests/conftest.design for the model curve, and the notebooks' settings written o
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -31,6 +32,7 @@ import fitcore.impl
 from fitcore import RunConfig
 
 from fitcore.notebook_prints import LINEAR_NUMPY, RECOVERY_Y
+import ui.page.live
 from ui.page.view import short_number
 
 from conftest import DEMOS, design, require
@@ -443,11 +445,20 @@ class CutOff(RuntimeError):
     """The script run was stopped, by the test, with the run still training."""
 
 
-def start_and_interrupt(at: AppTest, page: str, button: str, after_steps: int = INTERRUPT_AFTER_STEPS) -> None:
-    """Press ``button`` and cut the script run off once the live loop has trained ``after_steps`` more steps.
+class ClickCut(BaseException):
+    """Never raised: while a test cuts a script off as a click would, the live loop watches for this instead
+    of Streamlit's StopException (AppTest can only stop a script; a click reruns it, and the loop leaves the
+    run as it is for the click's callback)."""
 
-    AppTest's own timeout stops a script run after a wall-clock time; here the same stop (request_stop,
-    which ends the script at its next Streamlit call) comes when the run's step passes a count."""
+
+def start_and_interrupt(at: AppTest, page: str, button: str, after_steps: int = INTERRUPT_AFTER_STEPS,
+                        header_stop: bool = False) -> None:
+    """Press ``button`` and cut the script run off once the live loop has trained ``after_steps`` more steps,
+    with a stop request (which ends the script at its next Streamlit call): as Streamlit's header Stop does
+    (``header_stop``), or standing for a click (see ``ClickCut``).
+
+    AppTest's own timeout stops a script run after a wall-clock time; here the cut comes when the run's
+    step passes a count."""
     state = demo_state(at, page)
     before = state.run
     start = before.step if before is not None else 0
@@ -468,7 +479,8 @@ def start_and_interrupt(at: AppTest, page: str, button: str, after_steps: int = 
         raise AssertionError(f"the script ended before the run had trained {after_steps:,} more steps")
 
     pressed = at.button(key=key(page, button)).click()
-    with mock.patch.object(local_script_runner, "require_widgets_deltas", wait_then_cut), \
+    click = contextlib.nullcontext() if header_stop else mock.patch.object(ui.page.live, "StopException", ClickCut)
+    with mock.patch.object(local_script_runner, "require_widgets_deltas", wait_then_cut), click, \
             pytest.raises(CutOff):
         at.run()
     # AppTest keeps the pressed button of a script run that did not finish; a browser's press is one event.

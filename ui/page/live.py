@@ -65,9 +65,16 @@ def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenera
     try:
         with state.busy:
             if isinstance(run, RemoteRun):
-                _train_remote(state, run, rate, slot, redraw)
+                _follow_remote(state, run, rate, slot, redraw)
             else:
                 _train(state, run, rate, slot, redraw)
+    except StopException:
+        # Streamlit's own header Stop, or the session closing, stops the script (a click reruns it instead):
+        # the run ends as our Stop ends it, rather than resuming at the next click (in this process) or
+        # training on in its worker with no page left to show it.
+        run.stop()
+        state.training = False
+        raise
     finally:
         # A worker's run trains on after its page's script ends (a click's callback halts it, and logs that).
         if not (isinstance(run, RemoteRun) and run.training_on_its_own and not run.finished):
@@ -108,24 +115,11 @@ def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.Delta
     state.training = False
 
 
-def _train_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_generator.DeltaGenerator,
-                  redraw: Callable[[Run], None]) -> None:
-    """The worker trains; this loop waits for its progress, calls into Streamlit every REMOTE_HANDBACK
-    seconds (where a click stops this script) and redraws at the page's rate, within the server's budget.
-
-    A click reruns the script (RerunException) and the worker trains on meanwhile. Streamlit's own header
-    Stop, or the session closing, stops the script instead (StopException): then the run ends as our Stop
-    ends it, rather than training on in its worker with no page left to show it."""
-    try:
-        _follow_remote(state, run, rate, slot, redraw)
-    except StopException:
-        run.stop()
-        state.training = False
-        raise
-
-
 def _follow_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_generator.DeltaGenerator,
                    redraw: Callable[[Run], None]) -> None:
+    """The worker trains; this loop waits for its progress, calls into Streamlit every REMOTE_HANDBACK
+    seconds (where a click stops this script) and redraws at the page's rate, within the server's budget.
+    A click reruns the script (RerunException) and the worker trains on meanwhile."""
     state.error = prepare(run, slot)
     if state.error is not None:
         state.training = False
