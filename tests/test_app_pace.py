@@ -74,3 +74,23 @@ def test_that_a_short_run_starts_at_once_and_leaves_its_rate_for_the_next_estima
     run = state(at).run
     assert run.status == "completed" and run.step == 300
     assert not pace_buttons(at)
+
+
+def test_that_a_numpy_rate_timed_by_one_session_serves_the_next_without_timing_again(monkeypatch) -> None:
+    import ui.panels.pace as pace
+
+    pace.timed_on_this_server.clear()
+    timed: list[RunConfig] = []
+    real = pace.calibrate
+    monkeypatch.setattr(pace, "calibrate", lambda config, **kw: timed.append(config) or real(config, **kw))
+    query = {"impl": "numpy", "steps": "5000000"}
+    first = open_page(query=query)
+    assert timed, "the first session did not time its settings"
+    count = len(timed)
+    second = open_page(query=query)
+    assert len(timed) == count
+    assert at_rate(second) == at_rate(first)
+
+
+def at_rate(at: AppTest) -> dict:
+    return dict(at.session_state["pace:rates"])

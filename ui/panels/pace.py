@@ -11,6 +11,7 @@ estimates count it.
 """
 from __future__ import annotations
 
+import threading
 import time
 
 import streamlit as st
@@ -46,13 +47,34 @@ def calibrates_as_it_draws(config: RunConfig) -> bool:
     return get_implementation(config.impl).framework == "numpy"
 
 
-def _calibrate(config: RunConfig) -> None:
+@st.cache_resource(show_spinner=False)
+def timed_on_this_server() -> tuple[dict[RateKey, Rate | None], threading.Lock]:
+    """NumPy and exact rates timed by any session of this server, and the lock one timing holds: every
+    session runs on the same machine, and a room opening the same page at once timed the same settings
+    once per attendee in the server's one interpreter (a fifth of a second each, sixty queued)."""
+    return {}, threading.Lock()
+
+
+def _timed(config: RunConfig) -> Rate | None:
     try:
-        remember(config, calibrate(config, limits=run_limits(config)))
+        return calibrate(config, limits=run_limits(config))
     except FrameworkMissing:
-        return
+        return None
     except Exception:  # a calibration that fails says nothing about the run: it reports its own error
+        return None
+
+
+def _calibrate(config: RunConfig) -> None:
+    if not calibrates_as_it_draws(config):
+        remember(config, _timed(config))
         return
+    shared, timing = timed_on_this_server()
+    key = rate_key(config)
+    with timing:  # a session arriving while another times these settings waits for its figure
+        if key not in shared:
+            shared[key] = _timed(config)
+        rate = shared[key]
+    remember(config, rate)
 
 
 def _estimate_for(config: RunConfig, *, measure: bool) -> Estimate | None:
