@@ -4,14 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from fitcore import PROBLEMS
-from ui.catalog import CUSTOM_PAGE, DEMO_PAGES, HOME_PAGE, ICONS, SPEED_PAGE
+from ui.catalog import CUSTOM_PAGE, HOME_PAGE, ICONS, SPEED_PAGE, demo_icon, demo_page_file
 from ui.style import apply_style
 
 
 def build_navigation() -> st.navigation:
     """Every page registered explicitly, with its title and icon."""
     home = st.Page(HOME_PAGE, title="Home", icon=ICONS["home"], default=True)
-    demos = [st.Page(DEMO_PAGES[p.id], title=p.title, icon=ICONS[p.id], url_path=p.id) for p in PROBLEMS.values()]
+    demos = [st.Page(demo_page_file(p), title=p.title, icon=demo_icon(p), url_path=p.id) for p in PROBLEMS.values()]
     own = st.Page(CUSTOM_PAGE, title="Your own data", icon=ICONS["custom"], url_path="custom")
     speed = st.Page(SPEED_PAGE, title="Speed", icon=ICONS["speed"], url_path="speed")
     return st.navigation({"Start": [home], "Demos": demos, "Your data": [own], "Tools": [speed]})

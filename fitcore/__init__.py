@@ -14,7 +14,7 @@ from .impl import (FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, CompilerMiss
                    compiled_unavailable, framework_available, get_implementation, is_available, missing_message)
 from .lessons import LESSONS, Lesson, lessons_for
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
-from .problems import DTYPES, PROBLEMS, REDUCTIONS, Dataset, Problem, get_problem, make_dataset
+from .problems import DTYPES, PROBLEMS, REDUCTIONS, Dataset, PageHints, Problem, get_problem, make_dataset
 from .workers import RemoteRun, WorkerError, WorkerPool, default_pool_size
 
 __all__ = [
@@ -30,6 +30,6 @@ __all__ = [
     "get_implementation", "is_available", "missing_message",
     "LESSONS", "Lesson", "lessons_for",
     "OPTIMIZER_LABELS", "OPTIMIZERS", "SCHEDULE_LABELS", "SCHEDULES", "Schedule",
-    "DTYPES", "PROBLEMS", "REDUCTIONS", "Dataset", "Problem", "get_problem", "make_dataset",
+    "DTYPES", "PROBLEMS", "REDUCTIONS", "Dataset", "PageHints", "Problem", "get_problem", "make_dataset",
     "RemoteRun", "WorkerError", "WorkerPool", "default_pool_size",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -105,6 +105,20 @@ class FeaturesAt:
 
 
 @dataclass(frozen=True)
+class PageHints:
+    """How a demo's page shows it, beside the shared charts: pure data that the pages read, so a new
+    demo needs no branch in ui/. Its page is ``app_pages/<id with underscores>.py`` at ``/<id>``."""
+
+    icon: str = "show_chart"  # a Material Symbols name, for the navigation and the home page's link
+    # the two parameters the landscape slices by default: the pair whose valley the lesson is about
+    landscape_axes: tuple[int, int] = (0, 1)
+    # how the page shows ``derived`` values: "before-after" (from θ₀ to the step shown), "versus-truth"
+    # (beside the values the true parameters give), or "" (not at all)
+    readout: Literal["", "before-after", "versus-truth"] = ""
+    record_panels: bool = False  # one small fit per printed record, titled by ``derived`` (the notebook's plots)
+
+
+@dataclass(frozen=True)
 class Problem:
     id: str
     title: str
@@ -131,6 +145,7 @@ class Problem:
     intro_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
     final_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
     derived: Callable[[np.ndarray], dict[str, float]] = field(default=lambda params: {})
+    page: PageHints = PageHints()
     # What a problem built at run time came from (a fitcore.custom.CustomSource); None for the demos.
     source: Any = None
 
@@ -239,6 +254,7 @@ QUADRATIC_BIAS = Problem(
     target=_quadratic_bias_target,
     log_line=lambda t, loss, mse, p: f"Step {t}, Loss: {loss:.4f}, Bias: {p[0]:.4f}",
     final_lines=lambda p: [f"Training complete, fitted bias ≈ {p[0]:.4f}, true bias = 5.0"],
+    page=PageHints(icon="my_location"),
 )
 
 
@@ -291,6 +307,7 @@ LINEAR_2X = Problem(
     intro_lines=lambda p: [f"Prediction before training: f(5) = {5 * p[0]:.3f}"],
     final_lines=lambda p: [f"Prediction after training: f(5) = {5 * p[0]:.3f}"],
     derived=lambda p: {"f(5)": 5 * float(p[0])},
+    page=PageHints(icon="straighten", readout="before-after"),
 )
 
 
@@ -369,6 +386,7 @@ QUADRATIC_RECOVERY = Problem(
     target=_recovery_target,
     log_line=lambda t, loss, mse, p: f"{_float32_repr(loss)} {_torch_style_vector(p)}",
     derived=_recovery_derived,
+    page=PageHints(icon="explore", readout="versus-truth", record_panels=True),
 )
 
 
@@ -486,6 +504,8 @@ SINE_CUBIC = Problem(
     log_line=lambda t, loss, mse, p: f"{t} {loss!r}",
     final_lines=lambda p: [f"Result: y = {float(p[0])!r} + {float(p[1])!r} x + {float(p[2])!r} x^2 + "
                            f"{float(p[3])!r} x^3"],
+    # b against d: x and x³ rise almost in step on [−π, π], so this slice is the long, narrow valley
+    page=PageHints(icon="airwave", landscape_axes=(1, 3)),
 )
 
 PROBLEMS: Mapping[str, Problem] = {p.id: p for p in (QUADRATIC_BIAS, LINEAR_2X, QUADRATIC_RECOVERY, SINE_CUBIC)}

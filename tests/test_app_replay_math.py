@@ -15,7 +15,6 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from fitcore import get_problem
-from ui.page.view import DEFAULT_AXES
 
 from conftest import REPO, quadratic_of
 
@@ -93,7 +92,7 @@ def assert_charts_show(at: AppTest, problem_id: str, step: int, loss: float, par
     if problem.n_params == 1:
         assert current.theta.tolist() == pytest.approx([params[0]], rel=1e-14)
     else:
-        i, j = DEFAULT_AXES.get(problem_id, (0, 1))
+        i, j = get_problem(problem_id).page.landscape_axes
         assert (current.p1.tolist(), current.p2.tolist()) == ([params[i]], [params[j]])
 
 

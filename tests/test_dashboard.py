@@ -218,6 +218,29 @@ def test_that_every_demo_page_renders_with_the_notebooks_settings(page: str) -> 
     assert demo_state(at, page).run is None
 
 
+def test_that_each_demo_shows_the_readouts_its_definition_asks_for() -> None:
+    linear = open_page("linear-2x")  # f(5) before training and at the step shown
+    labels = {m.label: m.value for m in train_tab(linear).metric}
+    assert labels["f(5) before training"] == "0.000" and labels["f(5) at step 0"] == "0.000", labels
+    recovery = open_page("quadratic-recovery")  # d̂ and ê beside the truth, and the notebook's small multiples
+    labels = {m.label for m in train_tab(recovery).metric}
+    assert {"d̂ (true 0.75)", "ê (true 9.5)"} <= labels, labels
+    assert any("titled d̂ and ê" in c.value for c in train_tab(recovery).caption)
+    bias = open_page("quadratic-bias")
+    assert not any(m.label.startswith("f(5)") or "(true" in m.label for m in train_tab(bias).metric)
+
+
+def test_that_the_shared_page_names_no_demo_each_definition_says_how_it_is_shown() -> None:
+    """Adding a demo is its definition (fitcore/problems.py, lessons) and its page file: nothing in the page's
+    rooms or the navigation branches on a demo's id."""
+    shared = [REPO / "dashboard.py", REPO / "ui" / "catalog.py", REPO / "ui" / "home.py",
+              *(path for room in ("page", "panels", "charts", "custom") for path in (REPO / "ui" / room).rglob("*.py"))]
+    for path in shared:
+        text = path.read_text(encoding="utf-8")
+        named = [demo for demo in DEMOS if f'"{demo}"' in text or f"'{demo}'" in text]
+        assert not named, f"{path.relative_to(REPO)} names {named}"
+
+
 # --- a short run on every page ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("page", DEMOS)

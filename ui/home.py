@@ -6,7 +6,7 @@ import streamlit as st
 from fitcore import FRAMEWORK_NAMES, IMPLEMENTATIONS, PROBLEMS, framework_available
 from fitcore.preview import NotebookEnd, notebook_end
 
-from .catalog import CUSTOM_PAGE, DEMO_PAGES, ICONS, SPEED_PAGE
+from .catalog import CUSTOM_PAGE, ICONS, SPEED_PAGE, demo_icon, demo_page_file
 from .charts.preview import preview_chart
 
 
@@ -37,7 +37,7 @@ def home_page() -> None:
             notebooks = ", ".join(f"`{name}`" for name in problem.seed_files)
             st.caption(f"Notebook: {notebooks} · written in {' and '.join(problem.notebook_frameworks)} · "
                        f"runs here on {len(IMPLEMENTATIONS)} implementations")
-            st.page_link(DEMO_PAGES[problem.id], label=f"Open {problem.title}", icon=ICONS[problem.id])
+            st.page_link(demo_page_file(problem), label=f"Open {problem.title}", icon=demo_icon(problem))
     with columns[len(PROBLEMS) % 2].container(border=True):
         st.subheader("Your own data")
         st.markdown("Upload a CSV file or type a function of x (say `0.5*x**3 - sin(2*x)`) and fit a polynomial of "

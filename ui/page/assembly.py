@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import streamlit as st
 
 from fitcore import (ConfigError, Problem, Run, RunConfig, compiled_unavailable, get_problem, is_available,
@@ -24,10 +23,10 @@ from ui.panels.replay import replay_bar
 from ui.panels.stepmath import math_panel
 from ui.page.settings import config_from_values, runs_on_device
 from ui.page.state import DemoState, demo_state, widget_key
-from ui.page.view import DEFAULT_AXES, TrainView, live_frame
+from ui.page.view import TrainView, live_frame
 
 
-def header(problem: Any) -> None:
+def header(problem: Problem) -> None:
     st.title(problem.title)
     text, formulas = st.columns([3, 2], vertical_alignment="center")
     text.markdown(problem.teaches)
@@ -46,24 +45,24 @@ def guarded(panel: Callable[..., None], *args: Any) -> None:
         st.error(f"This panel could not be drawn: {type(error).__name__}: {error}")
 
 
-def fix_learning_rate(problem: Any, state: DemoState, lr: float) -> None:
+def fix_learning_rate(problem: Problem, state: DemoState, lr: float) -> None:
     sidebar.set_values(problem, state, {"lr": lr})
     state.run = None
 
 
-def divergence_fix(problem: Any, state: DemoState, run: Run) -> None:
+def divergence_fix(problem: Problem, state: DemoState, run: Run) -> None:
     stable = float(f"{0.9 * run.quad.max_stable_lr:.2g}")
     st.button(f"Set the learning rate to {stable:g} (0.9 × 2/λmax, stable)", key=widget_key(problem.id, "fix_lr"),
               on_click=fix_learning_rate, args=(problem, state, stable), type="primary")
 
 
-def landscape_axes(problem: Any) -> SliceChoice | None:
+def landscape_axes(problem: Problem) -> SliceChoice | None:
     """Which slice the landscape shows: two parameters, or two of the Hessian's eigen-directions
     (numbered from the flattest), picked in a popover beside that chart."""
     if problem.n_params == 1:
         return None
     names = list(problem.param_names)
-    default = DEFAULT_AXES.get(problem.id, (0, 1))
+    default = problem.page.landscape_axes
     with st.popover("Slice axes", icon=":material/tune:"):
         eigen = st.toggle("Along the Hessian's eigen-directions", key=widget_key(problem.id, "eigen"),
                           help="Slice along the directions gradient descent moves in independently: the "

@@ -20,7 +20,6 @@ from ui.panels.notebook import draw_notebook_lines
 from ui.page.state import PinnedRun
 from ui.style import METRICS_ROW
 
-DEFAULT_AXES = {"quadratic-recovery": (0, 1), "sine-cubic": (1, 3)}
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
 FRAMEWORK_MODULES = {"torch": "torch", "tensorflow": "tensorflow"}  # whose first import takes seconds
 SLOW_INTERVAL = 0.5  # seconds between redraws of the readouts that change slowly, while training
@@ -259,38 +258,57 @@ class TrainView:
                 self.landscape_note.empty()
 
     def draw_extra(self, run: Run, frame: Frame, training: bool = False) -> None:
-        problem = run.problem
+        """What the demo's definition asks for beside the shared charts (``Problem.page``): its derived
+        values from the start or against the truth, and one small fit per printed record."""
+        hints = run.problem.page
         if not self._due("extra", training):
             return
-        if problem.id == "linear-2x":
-            if not self._changed("extra", (id(run), frame.step)):
-                return
-            with self.extra.container():
-                before = problem.derived(run.data.init.astype(np.float64))["f(5)"]
-                after = problem.derived(frame.params)["f(5)"]
-                left, right, _ = st.columns([1, 1, 2])
-                left.metric("f(5) before training", f"{before:.3f}")
-                right.metric(f"f(5) at step {frame.step:,}", f"{after:.3f}", delta=f"{after - before:.3f}")
-        elif problem.id == "quadratic-recovery":
-            truth = problem.derived(np.array(problem.true_params))
-            with self.extra.container():
-                for column, (name, value) in zip(st.columns(4), problem.derived(frame.params).items()):
-                    column.metric(f"{name} (true {truth[name]:g})", f"{value:.4g}",
-                                  delta=f"{value - truth[name]:+.3g} from the truth", delta_color="off")
-            records = [(line.step + 1, line.params) for line in run.log if line.params is not None
-                       and line.step + 1 <= frame.step]
-            if not self._changed("extra_chart", (id(run), len(records))):
-                return
+        if hints.readout == "before-after":
+            self.draw_before_after(run, frame)
+        elif hints.readout == "versus-truth":
+            self.draw_versus_truth(run, frame)
+        if hints.record_panels:
+            self.draw_record_panels(run, frame)
 
-            def title(step: int, params: np.ndarray) -> str:
-                d = problem.derived(params)
-                return f"step {step:,}: d̂ = {d['d̂']:.3f}, ê = {d['ê']:.3f}"
-            if records:
-                draw_chart(self.extra_chart, charts.panels_chart(problem, run.data.x.astype(np.float64),
-                                                                 run.data.y.astype(np.float64), records, title))
-            else:
-                self.extra_chart.caption("The notebook's small multiples (one panel per record, titled d̂ and ê) "
-                                         "appear here as the run records them.")
+    def draw_before_after(self, run: Run, frame: Frame) -> None:
+        if not self._changed("extra", (id(run), frame.step)):
+            return
+        problem = run.problem
+        before = problem.derived(run.data.init.astype(np.float64))
+        after = problem.derived(frame.params)
+        with self.extra.container():
+            for name in before:
+                left, right, _ = st.columns([1, 1, 2])
+                left.metric(f"{name} before training", f"{before[name]:.3f}")
+                right.metric(f"{name} at step {frame.step:,}", f"{after[name]:.3f}",
+                             delta=f"{after[name] - before[name]:.3f}")
+
+    def draw_versus_truth(self, run: Run, frame: Frame) -> None:
+        problem = run.problem
+        truth = problem.derived(np.array(problem.true_params))
+        with self.extra.container():
+            for column, (name, value) in zip(st.columns(4), problem.derived(frame.params).items()):
+                column.metric(f"{name} (true {truth[name]:g})", f"{value:.4g}",
+                              delta=f"{value - truth[name]:+.3g} from the truth", delta_color="off")
+
+    def draw_record_panels(self, run: Run, frame: Frame) -> None:
+        """The notebook's small multiples: one panel per record it printed, titled by its derived values."""
+        problem = run.problem
+        records = [(line.step + 1, line.params) for line in run.log if line.params is not None
+                   and line.step + 1 <= frame.step]
+        if not self._changed("extra_chart", (id(run), len(records))):
+            return
+
+        def title(step: int, params: np.ndarray) -> str:
+            derived = ", ".join(f"{name} = {value:.3f}" for name, value in problem.derived(params).items())
+            return f"step {step:,}: {derived}"
+        if records:
+            draw_chart(self.extra_chart, charts.panels_chart(problem, run.data.x.astype(np.float64),
+                                                             run.data.y.astype(np.float64), records, title))
+        else:
+            names = " and ".join(problem.derived(run.data.init.astype(np.float64)))
+            self.extra_chart.caption(f"The notebook's small multiples (one panel per record, titled {names}) "
+                                     "appear here as the run records them.")
 
 
 def compact(value: float) -> str:
