@@ -8,9 +8,10 @@ from typing import Any, Callable, Sequence
 import altair as alt
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from .base import (LIVE_DATA, NOW, SERIES_COLORS, TOOLTIP_FORMAT, Chart, finite_rows, fmt4, live,
+from fitcore import Problem, Schedule
+
+from .base import (LIVE_DATA, NOW, SERIES_COLORS, TOOLTIP_FORMAT, Chart, finite_rows, fmt4,
                    table_of, vega_spec)
 
 
@@ -29,7 +30,7 @@ def panels_spec(columns: int) -> dict[str, Any]:
     return vega_spec(chart)
 
 
-def panels_chart(problem: Any, x: np.ndarray, y: np.ndarray, records: Sequence[tuple[int, np.ndarray]],
+def panels_chart(problem: Problem, x: np.ndarray, y: np.ndarray, records: Sequence[tuple[int, np.ndarray]],
                  title: Callable[[int, np.ndarray], str]) -> Chart:
     """The notebook's small multiples: data and prediction for each recorded step."""
     frames = []
@@ -53,7 +54,7 @@ def schedule_spec() -> dict[str, Any]:
     return vega_spec(line.properties(height=120, title="Learning rate by step"))
 
 
-def schedule_chart(schedule: Any, lr: float, total_steps: int) -> Chart:
+def schedule_chart(schedule: Schedule, lr: float, total_steps: int) -> Chart:
     steps = np.unique(np.round(np.linspace(0, max(total_steps - 1, 0), 300)).astype(np.int64))
     values = schedule.values_at(lr, steps, total_steps)
     table = finite_rows(table_of(step=steps, lr=values), ["step", "lr"])

@@ -6,7 +6,8 @@ from typing import Any
 import altair as alt
 import numpy as np
 import pandas as pd
-import pyarrow as pa
+
+from fitcore import Problem
 
 from .base import (CURVE_POINTS, DATA_POINTS_SHOWN, HEIGHT, LIVE_CURVE_POINTS, SERIES_ORDER, SERIES_STYLE,
                    TOOLTIP_FORMAT, Chart, finite_rows, fmt4, live, live_table, static, table_of, thin, tips_at_rest,
@@ -42,12 +43,12 @@ def _curve_grid(x: np.ndarray, points: int = CURVE_POINTS) -> np.ndarray:
     return np.linspace(x.min(), x.max(), points) if len(x) > 1 else x
 
 
-def _predict(problem: Any, grid: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def _predict(problem: Problem, grid: np.ndarray, theta: np.ndarray) -> np.ndarray:
     values = problem.predict(grid, list(np.asarray(theta, dtype=np.float64)))
     return np.broadcast_to(np.asarray(values, dtype=np.float64), grid.shape)
 
 
-def fit_static(problem: Any, x: np.ndarray, y: np.ndarray, optimum: np.ndarray) -> dict[str, pd.DataFrame]:
+def fit_static(problem: Problem, x: np.ndarray, y: np.ndarray, optimum: np.ndarray) -> dict[str, pd.DataFrame]:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     shown = thin(len(x), DATA_POINTS_SHOWN)
     grid = _curve_grid(x)
@@ -66,7 +67,7 @@ def series_drawn(tables: dict[str, pd.DataFrame]) -> tuple[str, ...]:
     return tuple(name for name in SERIES_STYLE if name in present)
 
 
-def fit_chart(problem: Any, x: np.ndarray, y: np.ndarray, params: np.ndarray, optimum: np.ndarray,
+def fit_chart(problem: Problem, x: np.ndarray, y: np.ndarray, params: np.ndarray, optimum: np.ndarray,
               static_tables: dict[str, pd.DataFrame] | None = None, at_rest: bool = True) -> Chart:
     tables = fit_static(problem, x, y, optimum) if static_tables is None else static_tables
     grid = _curve_grid(np.asarray(x, dtype=np.float64), CURVE_POINTS if at_rest else LIVE_CURVE_POINTS)

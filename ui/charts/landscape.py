@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from fitcore.landscape import Landscape, frame_for, visible_path
+from fitcore import QuadraticLoss
+from fitcore.landscape import Landscape, SliceAxes, frame_for, visible_path
 
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, NOW, PATH_POINTS, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, fmt4,
                    live, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest, vega_spec)
@@ -92,7 +93,7 @@ def label_positions(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nd
     return np.column_stack([x, y])
 
 
-def landscape_static(quad: Any, start: np.ndarray, axes: Any = None,
+def landscape_static(quad: QuadraticLoss, start: np.ndarray, axes: SliceAxes | None = None,
                      land: Landscape | None = None) -> dict[str, pd.DataFrame]:
     """What does not move during a run: for one parameter the loss curve over a frame holding the
     start and the optimum; for a slice the start and optimum marks (``axes``: a SliceAxes)."""
@@ -122,7 +123,7 @@ def band_table(land: Landscape) -> pa.Table:
                       p2=points[:, 1], level=np.repeat(land.levels, size))
 
 
-def slice_subtitle(axes: Any, names: Sequence[str], eigen: bool) -> str:
+def slice_subtitle(axes: SliceAxes, names: Sequence[str], eigen: bool) -> str:
     """One line saying what the slice is; along eigen-directions, how much flatter one axis is."""
     if eigen:
         (flat, steep) = (0, 1) if axes.curvatures[0] <= axes.curvatures[1] else (1, 0)
@@ -137,8 +138,8 @@ def slice_subtitle(axes: Any, names: Sequence[str], eigen: bool) -> str:
         (f", with {', '.join(held)} held at the step shown" if held else "")
 
 
-def landscape_chart(quad: Any, param_names: Sequence[str], path_steps: np.ndarray, path: np.ndarray,
-                    current: np.ndarray, start: np.ndarray, axes: Any = None,
+def landscape_chart(quad: QuadraticLoss, param_names: Sequence[str], path_steps: np.ndarray, path: np.ndarray,
+                    current: np.ndarray, start: np.ndarray, axes: SliceAxes | None = None,
                     static_tables: dict[str, pd.DataFrame] | None = None, at_rest: bool = True,
                     land: Landscape | None = None, eigen: bool = False) -> Chart:
     """The landscape at one frame of a run. For a slice pass ``axes`` (a SliceAxes through the held
@@ -166,7 +167,7 @@ def landscape_chart(quad: Any, param_names: Sequence[str], path_steps: np.ndarra
     return Chart(spec, tables_live, tables, text, caption=slice_subtitle(axes, param_names, eigen) + ".")
 
 
-def _landscape_1d(quad: Any, param_names: Sequence[str], path_steps: np.ndarray, path: np.ndarray,
+def _landscape_1d(quad: QuadraticLoss, param_names: Sequence[str], path_steps: np.ndarray, path: np.ndarray,
                   current: np.ndarray, start: np.ndarray, static_tables: dict[str, pd.DataFrame] | None,
                   at_rest: bool) -> Chart:
     tables = landscape_static(quad, start) if static_tables is None else static_tables

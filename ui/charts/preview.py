@@ -6,6 +6,8 @@ from typing import Any
 
 import altair as alt
 
+from fitcore.preview import NotebookEnd
+
 from .base import SERIES_STYLE, Chart, finite_rows, fmt4, live, table_of, vega_spec
 
 PREVIEW_HEIGHT = 150
@@ -24,8 +26,7 @@ def preview_spec() -> dict[str, Any]:
     return vega_spec(alt.layer(fit, points).properties(height=PREVIEW_HEIGHT))
 
 
-def preview_chart(end: Any) -> Chart:
-    """``end``: a fitcore.preview.NotebookEnd."""
+def preview_chart(end: NotebookEnd) -> Chart:
     points = finite_rows(table_of(x=end.x, y=end.y, series="data"), ["x", "y"])
     fit = finite_rows(table_of(x=end.grid, y=end.fit, series="notebook's fit"), ["x", "y"])
     text = (f"The demo's data ({len(end.x)} points shown) and the fit its notebook ends with after "

@@ -21,6 +21,7 @@ from fitcore.optim import ADAM_BETAS, EPS, KERAS_RESIDUALS, MOMENTUM, RMS_ALPHA
 
 from ui.page import controls
 from ui.panels.replay import go_live, replayed_step
+from ui.page.context import PageContext
 from ui.page.state import DemoState, widget_key
 
 DIGITS = 6
@@ -297,7 +298,7 @@ def _engine_check(state: DemoState, run: Run | None, shown: StateAt | None) -> t
             f"{difference:.1g}: the note at the end says how this implementation's formula differs.")
 
 
-def math_panel(context: Any) -> None:
+def math_panel(context: PageContext) -> None:
     problem, state, run, config = context.problem, context.state, context.run, context.config
     if state.training:
         st.info("Training… **Pause** (or let the run finish) to see the arithmetic of the current step.",
