@@ -129,9 +129,11 @@ class ScriptFacts:
 
     @property
     def prints_start(self) -> bool:
-        """Whether the notebook cell printed lines before its loop."""
-        variant = self.variant
-        return variant.prints_intro and (self.problem.id == "linear-2x" or variant.intro is not None)
+        """Whether the notebook cell printed lines before its loop: the demo's own (``intro_lines``, such as
+        linear-2x's prediction before training) or the cell's."""
+        variant, problem = self.variant, self.problem
+        own = bool(problem.intro_lines(np.zeros(problem.n_params)))
+        return variant.prints_intro and (own or variant.intro is not None)
 
     @property
     def intro(self) -> tuple[str, ...]:
