@@ -17,8 +17,9 @@ from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, MAX_POINTS, NOW, PANE
 DECADES_BELOW = 3  # a loss axis reaches this far below the lowest loss drawn, and no further
 LIVE_DECADES = 8  # while training, the loss axis spans at most this many decades below the start
 PANEL_MIN_HEIGHT = 64  # a parameter's panel: room for three labels that do not touch
-# A panel's y labels sit inside it; the scale keeps this many pixels free at its top and bottom, so the
-# lowest label of one panel never stacks onto the highest of the next (0.000 right over 1.0).
+# A panel's y labels sit inside it; the scale keeps this many pixels free at its top and bottom, and a
+# label that near an end leans inward (flush), so the lowest label of one panel never stacks onto the
+# highest of the next (0.000 right over 1.0).
 PANEL_EDGE = 10
 PX_PER_TICK = 36  # one y label per this many pixels of a panel's height: three on 3 panels, two on 4 or more
 LONG_RUN = 100_000  # steps from which the step axis reads 200k, 1M
@@ -154,8 +155,8 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
     Streamlit stretches a stack by giving every panel the column's width as its plot width, so
     anything left of the plot would push the chart past its column: the y labels and the
     parameter's name are drawn inside the panel instead. Each scale keeps ``PANEL_EDGE`` pixels free
-    at both ends (and flush labels stay inside), so the top label of one panel stays clear of the bottom
-    label of the panel above; short panels get fewer labels."""
+    at both ends and the labels there lean inward, so the top label of one panel stays clear of the
+    bottom label of the panel above; short panels get fewer labels."""
     height = max(PANEL_MIN_HEIGHT, int(HEIGHT * 1.1 / len(param_names)))
     ticks = max(2, min(3, height // PX_PER_TICK))
     panels = []
@@ -167,7 +168,7 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
         y_scale = alt.Scale(domain=list(frame.params[i]), nice=False, padding=PANEL_EDGE) if frame else \
             alt.Scale(zero=False, nice=False, padding=PANEL_EDGE)
         y = alt.Y("value:Q", title=None, scale=y_scale,
-                  axis=alt.Axis(tickCount=ticks, labelFlush=True, labelOverlap="greedy", ticks=False,
+                  axis=alt.Axis(tickCount=ticks, labelFlush=PANEL_EDGE + 2, labelOverlap="greedy", ticks=False,
                                 labelAlign="left", labelPadding=-4, domain=False, labelOpacity=0.8))
         path = alt.Chart(live(f"path_{i}")).mark_line(strokeWidth=2, color=LINE, clip=True).encode(
             x=x, y=y, **tips_at_rest(tooltip, at_rest))
