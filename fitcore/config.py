@@ -166,10 +166,8 @@ def accelerates(config: RunConfig, problem: Problem) -> bool:
 
 
 def problem_accelerates(problem: Problem) -> bool:
-    """Whether a problem's points may grow on an accelerator (see ``accelerates``)."""
-    if problem.source is not None:
-        return problem.source.kind == "function"
-    return problem.id == "sine-cubic"
+    """Whether a problem's points may grow on an accelerator (see ``accelerates``): its definition says."""
+    return problem.grows_on_accelerator
 
 
 def points_range(config: RunConfig, problem: Problem | None = None) -> tuple[int, int]:

@@ -303,7 +303,7 @@ def _custom_problem(source: CustomSource) -> Problem:
         formula_latex=_formula_latex(degree, standard), data_latex=data_latex, true_params=None,
         default_points=default_points, points_range=points_range, default_noise=default_noise, rng="numpy",
         variants=(variant,), sample=sample, truth=truth, target=target, log_line=_log_line,
-        final_lines=_final_lines, source=source)
+        final_lines=_final_lines, source=source, grows_on_accelerator=source.kind == "function")
 
 
 def _latex_text(text: str, limit: int = 60) -> str:

@@ -146,6 +146,9 @@ class Problem:
     final_lines: Callable[[np.ndarray], list[str]] = field(default=lambda params: [])
     derived: Callable[[np.ndarray], dict[str, float]] = field(default=lambda params: {})
     page: PageHints = PageHints()
+    # whether its points may grow on an accelerator (config.ACCELERATED_MAX_POINTS): a demo about many
+    # points; the others are about their few
+    grows_on_accelerator: bool = False
     # What a problem built at run time came from (a fitcore.custom.CustomSource); None for the demos.
     source: Any = None
 
@@ -506,6 +509,7 @@ SINE_CUBIC = Problem(
                            f"{float(p[3])!r} x^3"],
     # b against d: x and x³ rise almost in step on [−π, π], so this slice is the long, narrow valley
     page=PageHints(icon="airwave", landscape_axes=(1, 3)),
+    grows_on_accelerator=True,
 )
 
 PROBLEMS: Mapping[str, Problem] = {p.id: p for p in (QUADRATIC_BIAS, LINEAR_2X, QUADRATIC_RECOVERY, SINE_CUBIC)}
