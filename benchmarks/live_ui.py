@@ -65,6 +65,21 @@ RECORDER = """
 }
 """
 LOSS_PREFIX = "Loss against step"
+# Installed before the page's own scripts: React reports every commit (one pass that applies new elements
+# to the page) to a devtools hook when one is present. Every commit re-renders the blocks above the
+# changed elements, and inside st.tabs each one also makes react-aria search the tab panel for a focusable
+# element (a forced style recalculation), so commits per chart update are what a redraw costs the browser.
+COMMIT_COUNTER = """
+(() => {
+  window.__commits = 0;
+  window.__REACT_DEVTOOLS_GLOBAL_HOOK__ = {
+    supportsFiber: true, isDisabled: false, renderers: new Map(),
+    inject(renderer) { const id = this.renderers.size + 1; this.renderers.set(id, renderer); return id; },
+    onCommitFiberRoot() { window.__commits += 1; }, onCommitFiberUnmount() {}, onPostCommitFiberRoot() {},
+    onScheduleFiberRoot() {}, checkDCE() {},
+  };
+})();
+"""
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -147,6 +162,7 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
     cdp = page.page.context.new_cdp_session(page.page)
     cdp.send("Performance.enable")
     renderer_before = _renderer_task_seconds(cdp)
+    commits_before = page.page.evaluate("() => window.__commits || 0")
     threads_before = _thread_seconds(server_pid)
     cpu_before, wall_before = _cores_used(server_pid), time.perf_counter()
     begin = page.page.evaluate("() => performance.now()")
@@ -155,6 +171,7 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
     cpu_after, wall = _cores_used(server_pid), time.perf_counter() - wall_before
     threads_after = _thread_seconds(server_pid)
     renderer_busy = _renderer_task_seconds(cdp) - renderer_before
+    commits = page.page.evaluate("() => window.__commits || 0") - commits_before
     cdp.detach()
     # the busiest thread of the server is the script thread that trains and redraws
     busiest = max((threads_after[t] - threads_before.get(t, 0.0) for t in threads_after), default=0.0)
@@ -169,7 +186,11 @@ def _live_window(page: Any, config: RunConfig, seconds: float, rate: int, server
             per_chart[label] = per_chart.get(label, 0) + 1
     main = {k: v for k, v in per_chart.items() if not k[:1].isdigit()}  # not the notebook's small multiples
     span = (inside[-1][0] - inside[0][0]) / 1000 if len(inside) > 1 else 0.0
-    return {"steps_per_second": (inside[-1][1] - inside[0][1]) / span if span > 0 else 0.0,
+    loss_paints = sum(v for k, v in per_chart.items() if k.startswith(LOSS_PREFIX))
+    return {"commits_per_update": commits / loss_paints if loss_paints else 0.0,
+            "renderer_ms_per_update": 1000 * renderer_busy / loss_paints if loss_paints else 0.0,
+            "script_ms_per_update": 1000 * busiest / loss_paints if loss_paints else 0.0,
+            "steps_per_second": (inside[-1][1] - inside[0][1]) / span if span > 0 else 0.0,
             "loss_updates_per_second": sum(v for k, v in per_chart.items() if k.startswith(LOSS_PREFIX)) / seconds,
             "chart_updates_per_second": min(main.values(), default=0) / seconds,
             "step_updates_per_second": max(len(inside) - 1, 0) / span if span > 0 else 0.0,
@@ -246,6 +267,7 @@ def run_group(runs: int, smoke: bool) -> Section:
         pid = server.process.pid
         _say("server and browser up", began)
         page = browser.dashboard(server)
+        page.page.add_init_script(COMMIT_COUNTER)
         page.open("")
         for impl in ("numpy", "analytic"):
             _run_and_wait(page, "linear-2x", {"impl": impl, "steps": "300"})

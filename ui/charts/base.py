@@ -99,15 +99,26 @@ def live_table(finite: Sequence[str], positive: str | None = None, **columns: An
     """A layer redrawn on every update, as Arrow straight from its arrays (a scalar fills its column),
     without the rows that have a NaN or infinity in ``finite`` or a value ≤ 0 in ``positive``."""
     length = max((len(v) for v in columns.values() if isinstance(v, (np.ndarray, list))), default=1)
-    arrays = {k: v if isinstance(v, (np.ndarray, list)) else [v] * length for k, v in columns.items()}
+    arrays = {k: v for k, v in columns.items() if isinstance(v, (np.ndarray, list))}
     keep = np.ones(length, dtype=bool)
     for name in finite:
-        keep &= np.isfinite(np.asarray(arrays[name], dtype=np.float64))
+        keep &= np.isfinite(np.asarray(arrays[name] if name in arrays else [columns[name]], dtype=np.float64))
     if positive is not None:
-        keep &= np.asarray(arrays[positive], dtype=np.float64) > 0
+        keep &= np.asarray(arrays[positive] if positive in arrays else [columns[positive]], dtype=np.float64) > 0
     if not keep.all():
         arrays = {k: np.asarray(v)[keep] for k, v in arrays.items()}
-    return pa.table({k: pa.array(v, from_pandas=True) for k, v in arrays.items()})
+    rows = int(keep.sum())
+    # A scalar fills its column with pa.repeat: a Python list of a label 200 times long cost more than
+    # the numbers themselves on every live redraw.
+    return pa.table({k: pa.array(arrays[k], from_pandas=True) if k in arrays else _filled(v, rows)
+                     for k, v in columns.items()})
+
+
+def _filled(value: Any, rows: int) -> pa.Array:
+    """A column of ``rows`` copies of ``value``; NaN is missing (null), as pandas' conversion has it."""
+    if isinstance(value, float) and value != value:
+        return pa.nulls(rows, pa.float64())
+    return pa.repeat(pa.scalar(value), rows)
 
 
 def finite_rows(frame: pd.DataFrame, columns: Sequence[str], positive: str | None = None) -> pd.DataFrame:

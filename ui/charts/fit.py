@@ -63,7 +63,7 @@ def fit_static(problem: Problem, x: np.ndarray, y: np.ndarray, optimum: np.ndarr
 
 
 def series_drawn(tables: dict[str, pd.DataFrame]) -> tuple[str, ...]:
-    present = set(tables["data"].series) | set(tables["curves"].series) | {"current fit"}
+    present = set(tables["data"].series.unique()) | set(tables["curves"].series.unique()) | {"current fit"}
     return tuple(name for name in SERIES_STYLE if name in present)
 
 
@@ -73,13 +73,14 @@ def fit_chart(problem: Problem, x: np.ndarray, y: np.ndarray, params: np.ndarray
     grid = _curve_grid(np.asarray(x, dtype=np.float64), CURVE_POINTS if at_rest else LIVE_CURVE_POINTS)
     current = live_table(("x", "y"), x=grid, y=_predict(problem, grid, params), series="current fit")
     curves = tables["curves"]
-    seen = np.concatenate([tables["data"].y.to_numpy(), curves.y[curves.series == "true curve"].to_numpy()])
+    is_truth = curves.series.to_numpy(dtype=object) == "true curve"
+    seen = np.concatenate([tables["data"].y.to_numpy(), curves.y.to_numpy()[is_truth]])
     low, high = (float(seen.min()), float(seen.max())) if len(seen) else (-1.0, 1.0)
     pad = 0.12 * (high - low) if high > low else max(abs(high), 1.0)
     domain = (float(f"{low - pad:.3g}"), float(f"{high + pad:.3g}"))
     count = len(tables["data"])
     note = f" ({count:,} of {len(x):,} shown)" if count < len(x) else ""
-    truth = "the true curve and " if "true curve" in set(curves.series) else ""
+    truth = "the true curve and " if is_truth.any() else ""
     text = (f"Scatter of the {len(x):,} data points{note} with the current fit, {truth}the "
             f"least-squares fit as lines")
     text += f"; current parameters {', '.join(fmt4(v) for v in params)}." if at_rest else "."

@@ -188,14 +188,25 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
     return spec
 
 
+def params_static(param_names: Sequence[str], targets: np.ndarray | None, target_label: str) -> dict[str, pd.DataFrame]:
+    """Each panel's dashed target line: fixed for a run, so a view builds it once and reuses its bytes."""
+    tables: dict[str, pd.DataFrame] = {}
+    for i, name in enumerate(param_names):
+        target = table_of(step=[0.0] if targets is not None else [], value=[targets[i]] if targets is not None else [],
+                          param=name, kind="target", label=target_label)
+        tables[f"target_{i}"] = finite_rows(target, ["step", "value"])
+    return tables
+
+
 def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarray,
                  targets: np.ndarray | None, target_label: str, marker: tuple[int, np.ndarray] | None,
-                 at_rest: bool = True, frame: LiveFrame | None = None) -> Chart:
+                 at_rest: bool = True, frame: LiveFrame | None = None,
+                 static_tables: dict[str, pd.DataFrame] | None = None) -> Chart:
     count = len(param_names)
     keep = thin(len(steps), (MAX_POINTS - 2 * count) // count if at_rest else LIVE_POINTS // count)
     kept_steps = np.asarray(steps, dtype=np.float64)[keep]
     tables_live: dict[str, pa.Table] = {}
-    tables_static: dict[str, pd.DataFrame] = {}
+    tables_static = params_static(param_names, targets, target_label) if static_tables is None else static_tables
     for i, name in enumerate(param_names):
         values = params[keep, i] if len(params) else np.empty(0)
         tables_live[f"path_{i}"] = live_table(("step", "value"), step=kept_steps, value=values, param=name,
@@ -203,9 +214,6 @@ def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarr
         tables_live[f"now_{i}"] = live_table(("step", "value"), step=[float(marker[0])] if marker else [],
                                              value=[marker[1][i]] if marker else [], param=name, kind="marker",
                                              label="")
-        target = table_of(step=[0.0] if targets is not None else [], value=[targets[i]] if targets is not None else [],
-                        param=name, kind="target", label=target_label)
-        tables_static[f"target_{i}"] = finite_rows(target, ["step", "value"])
     text = "Each parameter against step, one panel per parameter"
     if targets is not None:
         text += f", with the {target_label} value as a dashed line (" + \

@@ -22,7 +22,7 @@ from ui.style import METRICS_ROW
 
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
 FRAMEWORK_MODULES = {"torch": "torch", "tensorflow": "tensorflow"}  # whose first import takes seconds
-SLOW_INTERVAL = 0.5  # seconds between redraws of the readouts that change slowly, while training
+SLOW_INTERVAL = 1.0  # seconds between redraws of the readouts that change slowly, while training
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class TrainView:
         self._static: dict[str, tuple[Any, dict[str, pd.DataFrame], dict[str, bytes]]] = {}
         self._drawn: dict[str, Any] = {}
         self._slow_due: dict[str, float] = {}
+        self._extras: list[Any] | None = None
 
     def _changed(self, name: str, signature: Any) -> bool:
         """Whether a slot needs redrawing: unchanged slots keep what they show, costing nothing."""
@@ -213,8 +214,11 @@ class TrainView:
                                                         (frame.step, frame.loss), others, log_x, loss_static,
                                                         at_rest=at_rest, frame=axes))
         self.draw_loss_note(frame)
-        draw_chart(self.params, charts.params_chart(problem.param_names, frame.steps, frame.path, targets, label,
-                                                    (frame.step, frame.params), at_rest, axes))
+        params_static = self._static_table("params", id(run), lambda: charts.params_static(
+            problem.param_names, targets, label))
+        self._draw(self.params, "params", charts.params_chart(problem.param_names, frame.steps, frame.path, targets,
+                                                              label, (frame.step, frame.params), at_rest, axes,
+                                                              params_static))
         self.draw_landscape(run, frame, start, at_rest)
         self.draw_extra(run, frame, training)
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
@@ -257,6 +261,14 @@ class TrainView:
             else:
                 self.landscape_note.empty()
 
+    def _extra_slots(self, columns: int | list[int], count: int) -> list[Any]:
+        """The derived readouts' placeholders, laid out once: a redraw then replaces only the metrics
+        (each new container and column would be one more element for the browser to re-render)."""
+        if self._extras is None:
+            with self.extra.container():
+                self._extras = [column.empty() for column in st.columns(columns)[:count]]
+        return self._extras
+
     def draw_extra(self, run: Run, frame: Frame, training: bool = False) -> None:
         """What the demo's definition asks for beside the shared charts (``Problem.page``): its derived
         values from the start or against the truth, and one small fit per printed record."""
@@ -286,10 +298,10 @@ class TrainView:
     def draw_versus_truth(self, run: Run, frame: Frame) -> None:
         problem = run.problem
         truth = problem.derived(np.array(problem.true_params))
-        with self.extra.container():
-            for column, (name, value) in zip(st.columns(4), problem.derived(frame.params).items()):
-                column.metric(f"{name} (true {truth[name]:g})", f"{value:.4g}",
-                              delta=f"{value - truth[name]:+.3g} from the truth", delta_color="off")
+        derived = problem.derived(frame.params)
+        for slot, (name, value) in zip(self._extra_slots(4, len(derived)), derived.items()):
+            slot.metric(f"{name} (true {truth[name]:g})", f"{value:.4g}",
+                        delta=f"{value - truth[name]:+.3g} from the truth", delta_color="off")
 
     def draw_record_panels(self, run: Run, frame: Frame) -> None:
         """The notebook's small multiples: one panel per record it printed, titled by its derived values."""
