@@ -190,4 +190,4 @@ def test_that_the_float32_lesson_trains_on_pytorch_in_the_app_and_stalls_below_f
     run = demo(at, page_id).run
     assert run.status == "completed" and run.config == chosen.config(page_id)
     CHECKS[(page_id, "float32-stall")](run)  # stalls about 1.2e-5 short of 5, as the lesson says
-    assert at.session_state[f"{page_id}:impl"] == "torch-autograd" and at.session_state[f"{page_id}:nb"] == "pytorch"
+    assert at.session_state[f"{page_id}:impl"] == "torch-autograd" and at.session_state[f"{page_id}:variant"] == "pytorch"

@@ -234,7 +234,7 @@ def test_that_the_step_through_numbers_are_the_hand_computed_ones_and_step_advan
 def test_that_adam_steps_show_their_moments_and_bias_corrections_as_computed_by_hand() -> None:
     at = open_page("quadratic-recovery")
     at.selectbox(key="quadratic-recovery:impl").set_value("numpy")
-    at.selectbox(key="quadratic-recovery:opt").set_value("adam")
+    at.selectbox(key="quadratic-recovery:optimizer").set_value("adam")
     at.radio(key="quadratic-recovery:dtype").set_value("float64")
     at.number_input(key="quadratic-recovery:lr").set_value(0.01)
     act(at)

@@ -58,7 +58,8 @@ TEXT = st.one_of(st.sampled_from(ODD_TEXT), NUMBERS, st.text(max_size=24), LONG)
 def valid_choices(problem: Any) -> st.SearchStrategy[str]:
     """Values that do mean something on this page (a choice in any case, a boolean word, a number in range),
     so generated sets mix valid settings with bad ones."""
-    words = [option.upper() if i % 2 else option for name in ("nb", "impl", "opt", "red", "dtype", "sched")
+    words = [option.upper() if i % 2 else option
+             for name in ("variant", "impl", "optimizer", "reduction", "dtype", "schedule")
              for i, option in enumerate(choices_for(problem, name))]
     return st.one_of(st.sampled_from(words + ["1", "0", "yes", "off", "TRUE"]),
                      st.floats(min_value=0, max_value=1000).map(repr), st.integers(0, 5000).map(str))
@@ -82,7 +83,7 @@ def meaning(problem: Any, setting: Setting, text: str) -> Any:
     """What a query value says for a setting, or REFUSED."""
     text = text.strip()
     if setting.kind == "choice":
-        found = [option for option in choices_for(problem, setting.key) if option.lower() == text.lower()]
+        found = [option for option in choices_for(problem, setting.name) if option.lower() == text.lower()]
         return found[0] if found else REFUSED
     if setting.kind == "bool":
         return True if text.lower() in TRUE_WORDS else False if text.lower() in FALSE_WORDS else REFUSED
@@ -109,12 +110,12 @@ def last(value: Any) -> str:
 
 def check_parsed(problem: Any, query: dict[str, Any]) -> None:
     values, problems = parse_query(problem, query)
-    table = {s.key: s for s in settings_for(problem)}
-    assert set(values) == set(table), "every setting has a value"
+    table = {s.key: s for s in settings_for(problem)}   # by query-string key; values go by name
+    assert set(values) == {s.name for s in table.values()}, "every setting has a value"
     config_from_values(problem, values)  # always runnable: raises ConfigError otherwise
     combination = any(COMBINATION in p for p in problems)
     variant = last(query["nb"]).strip().lower() if "nb" in query else None
-    base = defaults(problem, next((v for v in choices_for(problem, "nb") if v.lower() == variant), None))
+    base = defaults(problem, next((v for v in choices_for(problem, "variant") if v.lower() == variant), None))
     named = [p for p in problems if COMBINATION not in p]
     for name, raw in query.items():
         setting = table.get(name)
@@ -125,17 +126,17 @@ def check_parsed(problem: Any, query: dict[str, Any]) -> None:
             continue
         if combination and name in ("impl", "opt", "sched"):
             continue
-        wanted = meaning(problem, setting, last(raw))
+        wanted, named_as = meaning(problem, setting, last(raw)), setting.name
         if wanted is REFUSED:
             assert any(p.startswith(f"{name}=") for p in named), (name, raw, problems)
             # other points or noise than the notebook's own are fresh data: seed 0 stands in for a refused seed
-            fallback = 0 if name == "seed" and base[name] is None and values["seed"] == 0 and \
-                (values["noise"] != base["noise"] or values["points"] != base["points"]) else base[name]
-            assert values[name] == fallback, (name, values[name], base[name])
+            fallback = 0 if name == "seed" and base[named_as] is None and values["seed"] == 0 and \
+                (values["noise"] != base["noise"] or values["points"] != base["points"]) else base[named_as]
+            assert values[named_as] == fallback, (name, values[named_as], base[named_as])
         else:
             assert not any(p.startswith(f"{name}=") for p in named), (name, raw, problems)
-            assert values[name] == wanted or (isinstance(wanted, float) and math.isclose(values[name], wanted)), \
-                (name, raw, values[name])
+            assert values[named_as] == wanted or (isinstance(wanted, float) and math.isclose(values[named_as], wanted)), \
+                (name, raw, values[named_as])
     refused_here = sum(1 for name, raw in query.items() if name in table
                        and meaning(problem, table[name], last(raw)) is REFUSED)
     unknown_here = sum(1 for name in query if name not in table
@@ -211,8 +212,8 @@ def test_that_each_page_renders_generated_bad_links_with_one_notice_and_the_pars
         assert len(notices) == (1 if problems or source_problems else 0), (flat, [w.value for w in at.warning])
         if problem.source is None:
             state = demo_state(at, page)
-            assert {k: state.values[k] for k in ("impl", "opt", "steps", "seed", "red", "dtype", "points")} == \
-                {k: values[k] for k in ("impl", "opt", "steps", "seed", "red", "dtype", "points")}
+            shown = ("impl", "optimizer", "steps", "seed", "reduction", "dtype", "points")
+            assert {k: state.values[k] for k in shown} == {k: values[k] for k in shown}
             assert not at.button(key=key(page, "run")).disabled
             assert_every_chart_finite(at)
         at.run()
@@ -248,11 +249,11 @@ def test_that_every_numeric_setting_is_kept_at_its_bounds_and_refused_beyond_the
     for bound in (setting.low, setting.high):
         text = str(int(bound)) if setting.kind == "int" else repr(float(bound))
         values, problems = parse_query(problem, {setting.key: text})
-        assert values[setting.key] == bound and not [p for p in problems if p.startswith(setting.key + "=")], \
+        assert values[setting.name] == bound and not [p for p in problems if p.startswith(setting.key + "=")], \
             (text, problems)
     for text in beyond(setting):
         values, problems = parse_query(problem, {setting.key: text})
-        assert values[setting.key] == base[setting.key], text
+        assert values[setting.name] == base[setting.name], text
         assert [p for p in problems if p.startswith(f"{setting.key}=")], (text, problems)
 
 

@@ -121,7 +121,7 @@ def test_that_the_stop_button_is_enabled_only_while_a_run_can_be_stopped() -> No
     assert demo_state(at, PAGE).run.step == 11, "Step after Stop continues the stopped run's iterates"
 
 
-@pytest.mark.parametrize("kind, name, value", [("number_input", "lr", 0.002), ("selectbox", "opt", "momentum"),
+@pytest.mark.parametrize("kind, name, value", [("number_input", "lr", 0.002), ("selectbox", "optimizer", "momentum"),
                                                ("number_input", "seed", 3)])
 def test_that_changing_a_setting_mid_run_halts_the_old_run_and_resume_finishes_it_as_it_began(
         kind: str, name: str, value: object) -> None:

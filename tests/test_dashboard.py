@@ -30,6 +30,7 @@ from streamlit.testing.v1 import local_script_runner
 import fitcore
 import fitcore.impl
 from fitcore import RunConfig
+from fitcore.settings import FIELD
 
 from fitcore.notebook_prints import LINEAR_NUMPY, RECOVERY_Y
 import ui.page.live
@@ -53,11 +54,11 @@ NOTICE = "Some settings in this link could not be used"
 
 # The notebooks' own settings (../shared/seeds, as DESIGN.md lists them), per page's default variant.
 NOTEBOOK = {
-    "quadratic-bias": dict(impl="tf-tape", opt="sgd", lr=0.01, steps=2000, red="mean", dtype="float32", points=50),
-    "linear-2x": dict(impl="numpy", opt="sgd", lr=0.01, steps=20, red="sum", dtype="float32", points=4),
-    "quadratic-recovery": dict(impl="torch-autograd", opt="sgd", lr=1e-5, steps=1_000_001, red="mean",
+    "quadratic-bias": dict(impl="tf-tape", optimizer="sgd", lr=0.01, steps=2000, reduction="mean", dtype="float32", points=50),
+    "linear-2x": dict(impl="numpy", optimizer="sgd", lr=0.01, steps=20, reduction="sum", dtype="float32", points=4),
+    "quadratic-recovery": dict(impl="torch-autograd", optimizer="sgd", lr=1e-5, steps=1_000_001, reduction="mean",
                                dtype="float32", points=20, noise=3.0),  # a step by hand, then the learner's 10⁶
-    "sine-cubic": dict(impl="numpy", opt="sgd", lr=1e-6, steps=5000, red="sum", dtype="float64", points=2000),
+    "sine-cubic": dict(impl="numpy", optimizer="sgd", lr=1e-6, steps=5000, reduction="sum", dtype="float64", points=2000),
 }
 
 
@@ -206,8 +207,8 @@ def test_that_the_home_page_renders_a_card_and_a_link_for_every_demo() -> None:
 def test_that_every_demo_page_renders_with_the_notebooks_settings(page: str) -> None:
     at = open_page(page)
     expected = NOTEBOOK[page]
-    widgets = {"impl": "selectbox", "opt": "selectbox", "lr": "number_input", "steps": "number_input",
-               "red": "radio", "dtype": "radio", "points": "number_input", "noise": "number_input"}
+    widgets = {"impl": "selectbox", "optimizer": "selectbox", "lr": "number_input", "steps": "number_input",
+               "reduction": "radio", "dtype": "radio", "points": "number_input", "noise": "number_input"}
     for name, value in expected.items():
         assert getattr(at, widgets[name])(key=key(page, name)).value == value, name
     assert not at.button(key=key(page, "run")).disabled
@@ -296,7 +297,7 @@ CONTROLS: list[tuple[str, str, dict[str, str], list[tuple[str, str, Any]], Calla
     # (id, page, starting URL, widget changes, what the new run must show against the first one)
     ("implementation", RECOVERY, FAST, [("selectbox", "impl", "analytic")],
      lambda old, new: new.config.impl == "analytic"),
-    ("optimizer", RECOVERY, FAST, [("selectbox", "opt", "momentum")],
+    ("optimizer", RECOVERY, FAST, [("selectbox", "optimizer", "momentum")],
      lambda old, new: new.config.optimizer == "momentum"),
     ("exact learning rate", RECOVERY, FAST, [("number_input", "lr", 3e-5)],
      lambda old, new: new.config.lr == 3e-5),
@@ -309,7 +310,7 @@ CONTROLS: list[tuple[str, str, dict[str, str], list[tuple[str, str, Any]], Calla
     ("the notebook's own data", RECOVERY, FAST, [("toggle", "seed_on", False)],
      lambda old, new: new.config.seed is None and np.array_equal(new.data.y.astype(np.float64),
                                                                  np.float32(RECOVERY_Y).astype(np.float64))),
-    ("reduction", RECOVERY, FAST, [("radio", "red", "sum")],
+    ("reduction", RECOVERY, FAST, [("radio", "reduction", "sum")],
      lambda old, new: math.isclose(initial_loss(new), 20 * initial_loss(old), rel_tol=1e-5)),
     ("dtype", RECOVERY, FAST, [("radio", "dtype", "float64")],
      lambda old, new: new.config.dtype == "float64" and new.data.x.dtype == np.float64),
@@ -319,22 +320,22 @@ CONTROLS: list[tuple[str, str, dict[str, str], list[tuple[str, str, Any]], Calla
      lambda old, new: len(new.data.x) == 30),
     ("noise", RECOVERY, FAST, [("number_input", "noise", 0.5)],
      lambda old, new: new.config.noise == 0.5),
-    ("schedule", RECOVERY, FAST, [("selectbox", "sched", "exponential")],
+    ("schedule", RECOVERY, FAST, [("selectbox", "schedule", "exponential")],
      lambda old, new: new.config.schedule.kind == "exponential"),
     ("decay factor", RECOVERY, FAST | {"sched": "exponential"}, [("number_input", "gamma", 0.9)],
      lambda old, new: new.config.schedule.gamma == 0.9),
-    ("decay interval", RECOVERY, FAST | {"sched": "step", "gamma": "0.1"}, [("number_input", "every", 10)],
+    ("decay interval", RECOVERY, FAST | {"sched": "step", "gamma": "0.1"}, [("number_input", "step_size", 10)],
      lambda old, new: new.config.schedule.step_size == 10),
-    ("final cosine rate", RECOVERY, FAST | {"sched": "cosine"}, [("number_input", "lrmin", 5e-6)],
+    ("final cosine rate", RECOVERY, FAST | {"sched": "cosine"}, [("number_input", "lr_min", 5e-6)],
      lambda old, new: new.config.schedule.lr_min == 5e-6),
-    ("stop below a loss", RECOVERY, FAST, [("toggle", "below_on", True), ("number_input", "below", 1e12)],
+    ("stop below a loss", RECOVERY, FAST, [("toggle", "loss_below_on", True), ("number_input", "loss_below", 1e12)],
      lambda old, new: new.reason == "loss_below" and new.step < old.step),
-    ("stop on a plateau", RECOVERY, FAST, [("toggle", "plateau_on", True), ("number_input", "plateau", 0.5),
-                                           ("number_input", "window", 5)],
+    ("stop on a plateau", RECOVERY, FAST, [("toggle", "plateau_tol_on", True),
+                                           ("number_input", "plateau_tol", 0.5), ("number_input", "plateau_window", 5)],
      lambda old, new: new.reason == "plateau" and new.step < old.step),
-    ("plateau window", RECOVERY, FAST | {"plateau": "0.01"}, [("number_input", "window", 3)],
+    ("plateau window", RECOVERY, FAST | {"plateau": "0.01"}, [("number_input", "plateau_window", 3)],
      lambda old, new: new.config.stop.plateau_window == 3),
-    ("notebook variant", "linear-2x", {}, [("selectbox", "nb", "pytorch")],
+    ("notebook variant", "linear-2x", {}, [("selectbox", "variant", "pytorch")],
      lambda old, new: (new.config.impl, new.config.reduction, new.step) == ("torch-autograd", "mean", 100)),
 ]
 
@@ -383,16 +384,16 @@ def test_that_a_shared_url_restores_every_setting_exactly(page: str) -> None:
     assert at.query_params == query
     assert demo_state(at, page).run is None
     read = {
-        "impl": at.selectbox(key=key(page, "impl")).value, "opt": at.selectbox(key=key(page, "opt")).value,
+        "impl": at.selectbox(key=key(page, "impl")).value, "opt": at.selectbox(key=key(page, "optimizer")).value,
         "lr": at.number_input(key=key(page, "lr")).value, "steps": at.number_input(key=key(page, "steps")).value,
-        "seed": at.number_input(key=key(page, "seed")).value, "red": at.radio(key=key(page, "red")).value,
+        "seed": at.number_input(key=key(page, "seed")).value, "red": at.radio(key=key(page, "reduction")).value,
         "dtype": at.radio(key=key(page, "dtype")).value, "points": at.number_input(key=key(page, "points")).value,
         "noise": at.number_input(key=key(page, "noise")).value, "compiled": at.toggle(key=key(page, "compiled")).value,
-        "sched": at.selectbox(key=key(page, "sched")).value, "gamma": at.number_input(key=key(page, "gamma")).value,
-        "every": at.number_input(key=key(page, "every")).value,
-        "below": at.number_input(key=key(page, "below")).value,
-        "plateau": at.number_input(key=key(page, "plateau")).value,
-        "window": at.number_input(key=key(page, "window")).value,
+        "sched": at.selectbox(key=key(page, "schedule")).value, "gamma": at.number_input(key=key(page, "gamma")).value,
+        "every": at.number_input(key=key(page, "step_size")).value,
+        "below": at.number_input(key=key(page, "loss_below")).value,
+        "plateau": at.number_input(key=key(page, "plateau_tol")).value,
+        "window": at.number_input(key=key(page, "plateau_window")).value,
         "rate": at.slider(key=key(page, "rate")).value, "logx": at.toggle(key=key(page, "logx")).value,
     }
     assert read == {
@@ -439,8 +440,9 @@ def test_that_an_invalid_url_gives_a_single_notice_and_falls_back_to_the_default
     assert len(notices) == 1, [w.value for w in at.warning]
     assert not at.error, [e.value for e in at.error]
     for name, value in NOTEBOOK[page].items():
-        widget = at.selectbox if name in ("impl", "opt") else at.radio if name in ("red", "dtype") else at.number_input
-        if name in query:
+        widget = at.selectbox if name in ("impl", "optimizer") else at.radio if name in ("reduction", "dtype") \
+            else at.number_input
+        if FIELD[name].url in query:
             assert widget(key=key(page, name)).value == value, name
     assert not at.button(key=key(page, "run")).disabled
     at.run()
@@ -580,19 +582,20 @@ def test_that_a_diverging_run_says_where_and_why_and_offers_a_stable_learning_ra
 def test_that_reset_to_the_notebook_restores_every_default() -> None:
     page = "sine-cubic"
     at = open_page(page)
-    for kind, name, value in (("selectbox", "opt", "adam"), ("number_input", "lr", 0.5),
-                              ("number_input", "steps", 7), ("radio", "red", "mean"), ("toggle", "seed_on", True),
+    for kind, name, value in (("selectbox", "optimizer", "adam"), ("number_input", "lr", 0.5),
+                              ("number_input", "steps", 7), ("radio", "reduction", "mean"), ("toggle", "seed_on", True),
                               ("number_input", "seed", 3),
-                              ("toggle", "below_on", True), ("slider", "rate", 3)):
+                              ("toggle", "loss_below_on", True), ("slider", "rate", 3)):
         set_widget(at, kind, page, name, value)
     assert at.query_params["opt"] == "adam"
     click(at, page, "reset_settings")
     assert_no_exception(at)
     for name, value in NOTEBOOK[page].items():
-        widget = at.selectbox if name in ("impl", "opt") else at.radio if name in ("red", "dtype") else at.number_input
+        widget = at.selectbox if name in ("impl", "optimizer") else at.radio if name in ("reduction", "dtype") \
+            else at.number_input
         assert widget(key=key(page, name)).value == value, name
     assert not at.toggle(key=key(page, "seed_on")).value  # the notebook's own data and start again
-    assert not at.toggle(key=key(page, "below_on")).value
+    assert not at.toggle(key=key(page, "loss_below_on")).value
     assert at.slider(key=key(page, "rate")).value == 3, "display settings are not the notebook's"
     assert at.query_params["opt"] == "sgd" and at.query_params["steps"] == "5000"
     assert at.query_params["seed"] == "notebook"

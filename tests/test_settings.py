@@ -143,3 +143,56 @@ def test_that_every_row_has_a_cli_flag_that_sets_it(field) -> None:
         assert value == (int(expected) if field.whole else float(expected))
     assert setting_values(RunConfig.notebook(PAGE))[field.name] != value, "the flag changed the setting"
 
+
+
+# --- the page: links and the sidebar's changes (ui.page.settings, ui.page.sidebar) -------------------------
+
+PAGE_VALUES = {"variant": "nn-rmsprop", "impl": "torch-nn", "compiled": True, "device": "auto",
+               "optimizer": "momentum", "lr": 0.0003, "steps": 77, "seed": 5, "reduction": "mean",
+               "dtype": "float32", "points": 500, "noise": 0.125, "schedule": "step", "gamma": 0.7, "step_size": 13,
+               "lr_min": 0.001, "loss_below": 0.001, "plateau_tol": 1e-05, "plateau_window": 17}
+
+
+def test_that_every_row_the_page_offers_goes_through_a_link_and_comes_back() -> None:
+    from ui.page.settings import PAGE_FIELDS, defaults, parse_query, to_query
+    problem = get_problem(PAGE)
+    assert {f.name for f in PAGE_FIELDS} == set(PAGE_VALUES)
+    base = defaults(problem) | {"seed": 0}   # fresh data, so other points and noise are possible
+    for field in PAGE_FIELDS:
+        assert base[field.name] != PAGE_VALUES[field.name], field.name
+        values = base | {field.name: PAGE_VALUES[field.name]}
+        query = to_query(problem, values)
+        assert field.url in query and field.name not in query or field.name == field.url, field.name
+        parsed, problems = parse_query(problem, query)
+        assert problems == [] and parsed[field.name] == PAGE_VALUES[field.name], (field.name, problems)
+    everything = base | PAGE_VALUES
+    assert parse_query(problem, to_query(problem, everything)) == (everything, [])
+
+
+def test_that_a_link_is_read_by_its_url_keys_and_the_values_by_runconfig_names() -> None:
+    from ui.page.settings import parse_query
+    values, problems = parse_query(get_problem(PAGE), {"opt": "adam", "red": "mean", "every": "9", "sched": "step"})
+    assert problems == []
+    assert (values["optimizer"], values["reduction"], values["step_size"], values["schedule"]) == \
+        ("adam", "mean", 9, "step")
+    assert parse_query(get_problem(PAGE), {"optimizer": "adam"})[1] == ["unknown setting 'optimizer' ignored"]
+
+
+def test_that_the_page_table_takes_its_bounds_from_the_fitcore_table() -> None:
+    from ui.page.settings import settings_for
+    for setting in settings_for(get_problem(PAGE)):
+        if setting.run and setting.name != "points":
+            assert (setting.low, setting.high) == (FIELD[setting.name].widest or (None, None)), setting.name
+            assert (setting.key, setting.label) == (FIELD[setting.name].url, FIELD[setting.name].label)
+
+
+def test_that_the_sidebar_takes_a_faster_path_by_runconfig_names_and_refuses_any_other_name() -> None:
+    from fitcore.estimate import Alternative
+    from ui.page import sidebar
+    from ui.page.settings import PAGE_NAMES
+    from ui.page.state import DemoState
+    exact = Alternative("analytic", "Use the exact engine", {"impl": "analytic", "compiled": False,
+                                                             "dtype": "float64"}, "")
+    assert set(exact.changes) <= PAGE_NAMES
+    with pytest.raises(KeyError, match="opt"):
+        sidebar.set_values(get_problem(PAGE), DemoState(), {"opt": "adam"})

@@ -64,8 +64,8 @@ def _use_default_lr(state: DemoState, source: CustomSource) -> None:
 
 def learning_rate_check(state: DemoState, source: CustomSource, points: int) -> None:
     """Warn before a run when plain SGD's learning rate is already past 2/λmax for these data."""
-    lr, reduction = st.session_state.get(key("lr")), st.session_state.get(key("red"), "mean")
-    if st.session_state.get(key("opt")) != "sgd" or not isinstance(lr, (int, float)):
+    lr, reduction = st.session_state.get(key("lr")), st.session_state.get(key("reduction"), "mean")
+    if st.session_state.get(key("optimizer")) != "sgd" or not isinstance(lr, (int, float)):
         return
     limit = max_stable_lr(source, points, reduction)
     if lr < limit:

@@ -9,26 +9,28 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from fitcore import (DTYPES, MAX_LR, MAX_STEPS, OPTIMIZERS, REDUCTIONS, SCHEDULES, ConfigError, Problem,
-                     RunConfig, Schedule, StopConditions)
-from fitcore.config import MAX_NOISE, MAX_SEED, needs_fresh_data, problem_accelerates
-from fitcore.device import DEVICES, accelerator_statuses, resolve_device
+from fitcore import ConfigError, Problem, RunConfig
+from fitcore.config import choices, config_from_settings, needs_fresh_data, problem_accelerates, setting_values
+from fitcore.device import accelerator_statuses, resolve_device
 from fitcore.impl import IMPLEMENTATIONS
+from fitcore.settings import FIELDS, MIN_LR  # noqa: F401 (MIN_LR: the smallest rate the page offers)
 
 from ui.custom.settings import SOURCE_KEYS, source_query
 from ui.page.limits import accelerated_points
 
-MIN_LR = 1e-12
 # Chart updates per second while training. Measured in headless, software-rendered Chromium on a
 # 2-core machine that also trains: 5/s is the most the browser draws without falling behind (a
 # backlog would keep the charts moving for seconds after Pause). Faster machines can ask for 20.
 DEFAULT_RATE = 5
+MAX_RATE = 20
 NO_VALUE = ("", "none", "off", "notebook")  # an optional setting left unset (a seed: the notebook's own data)
+PAGE_FIELDS = tuple(f for f in FIELDS if f.url is not None)   # the run's settings the page offers
 
 
 @dataclass(frozen=True)
 class Setting:
-    key: str            # query-string key, and the widget key after "<page>:"
+    name: str           # the value's name and widget key (after "<page>:"): RunConfig's, from fitcore.settings
+    key: str            # query-string key
     label: str
     kind: str           # choice | int | float | bool | optional-float | optional-int
     low: float | None = None
@@ -37,45 +39,28 @@ class Setting:
 
 
 def settings_for(problem: Problem) -> tuple[Setting, ...]:
+    """The page's settings: the run's (``fitcore.settings``, with this problem's points), then the view's."""
     low, high = problem.points_range
     if problem_accelerates(problem) and any(s.available for s in accelerator_statuses()):
         high = max(high, accelerated_points())  # a link may carry a GPU run's points; the config checks the device
-    return (
-        Setting("nb", "Notebook", "choice"),
-        Setting("impl", "Implementation", "choice"),
-        Setting("compiled", "Compiled path", "bool"),
-        Setting("device", "Device", "choice"),
-        Setting("opt", "Optimizer", "choice"),
-        Setting("lr", "Learning rate", "float", MIN_LR, MAX_LR),
-        Setting("steps", "Steps", "int", 1, MAX_STEPS),
-        # unset: the notebook's own data and start; your own data always draws its noise from a seed
-        Setting("seed", "Seed", "optional-int" if problem.source is None else "int", 0, MAX_SEED),
-        Setting("red", "Loss reduction", "choice"),
-        Setting("dtype", "dtype", "choice"),
-        Setting("points", "Points", "int", low, high),
-        Setting("noise", "Noise (standard deviation)", "float", 0.0, MAX_NOISE),
-        Setting("sched", "Learning-rate schedule", "choice"),
-        Setting("gamma", "Decay factor γ", "float", 1e-6, 1.0),
-        Setting("every", "Decay every k steps", "int", 1, MAX_STEPS),
-        Setting("lrmin", "Final learning rate (cosine)", "float", 0.0, MAX_LR),
-        Setting("below", "Stop when the loss is below", "optional-float", 0.0, 1e300),
-        Setting("plateau", "Stop on a plateau: relative change below", "optional-float", 0.0, 0.999999),
-        Setting("window", "… over this many steps", "int", 1, 100_000),
-        Setting("rate", "Chart updates per second", "int", 1, 20, run=False),
-        Setting("logx", "Log-scale steps", "bool", run=False),
-    )
+    run = []
+    for field in PAGE_FIELDS:
+        kind, bounds = field.kind, field.widest or (None, None)
+        if field.name == "points":
+            bounds = (low, high)
+        if field.name == "seed" and problem.source is not None:
+            kind = "int"  # your own data always draws its noise from a seed
+        run.append(Setting(field.name, field.url, field.label, kind, *bounds))
+    return (*run, Setting("rate", "rate", "Chart updates per second", "int", 1, MAX_RATE, run=False),
+            Setting("logx", "logx", "Log-scale steps", "bool", run=False))
 
 
-def choices_for(problem: Problem, key: str) -> tuple[str, ...]:
-    return {
-        "nb": tuple(v.key for v in problem.variants),
-        "impl": tuple(IMPLEMENTATIONS),
-        "opt": OPTIMIZERS,
-        "red": REDUCTIONS,
-        "dtype": DTYPES,
-        "sched": SCHEDULES,
-        "device": DEVICES,
-    }.get(key, ())
+def setting_named(problem: Problem, name: str) -> Setting:
+    return next(s for s in settings_for(problem) if s.name == name)
+
+
+def choices_for(problem: Problem, name: str) -> tuple[str, ...]:
+    return choices(name, problem)
 
 
 def runs_on_device(values: Mapping[str, Any]) -> str:
@@ -104,27 +89,20 @@ def defaults(problem: Problem, variant: str | None = None) -> dict[str, Any]:
 
 
 def values_from_config(config: RunConfig) -> dict[str, Any]:
-    s, stop = config.schedule, config.stop
-    return {"nb": config.variant, "impl": config.impl, "compiled": config.compiled, "device": config.device,
-            "opt": config.optimizer,
-            "lr": float(config.lr), "steps": config.steps, "seed": config.seed, "red": config.reduction,
-            "dtype": config.dtype, "points": config.points, "noise": float(config.noise), "sched": s.kind,
-            "gamma": s.gamma, "every": s.step_size, "lrmin": s.lr_min, "below": stop.loss_below,
-            "plateau": stop.plateau_tol, "window": stop.plateau_window}
+    """The page's settings of a run, by name."""
+    return {name: value for name, value in setting_values(config).items() if name in PAGE_NAMES}
+
+
+PAGE_NAMES = frozenset(f.name for f in PAGE_FIELDS)
 
 
 def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig:
     """The RunConfig the settings describe; raises ConfigError for an impossible combination."""
     try:
-        schedule = Schedule(values["sched"], float(values["gamma"]), int(values["every"]), float(values["lrmin"]))
+        return config_from_settings(problem.id, {**values, "start": None, "device": runs_on_device(values)},
+                                    problem.source)
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    stop = StopConditions(values["below"], values["plateau"], int(values["window"]))
-    return RunConfig(problem=problem.id, variant=values["nb"], impl=values["impl"], optimizer=values["opt"],
-                     lr=float(values["lr"]), steps=int(values["steps"]), reduction=values["red"],
-                     dtype=values["dtype"], points=int(values["points"]), noise=float(values["noise"]),
-                     seed=None if values["seed"] is None else int(values["seed"]), compiled=bool(values["compiled"]),
-                     schedule=schedule, stop=stop, device=runs_on_device(values), **_source(problem))
 
 
 def _shown(raw: str) -> str:
@@ -138,7 +116,7 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
     """(value, None) or (None, why it was refused)."""
     text = raw.strip()
     if setting.kind == "choice":
-        options = choices_for(problem, setting.key)
+        options = choices_for(problem, setting.name)
         match = next((o for o in options if o.lower() == text.lower()), None)
         return (match, None) if match is not None else (None, f"not one of {', '.join(options)}")
     if setting.kind == "bool":
@@ -161,8 +139,7 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
             return None, "not a whole number"
         number = int(number)
     low, high = setting.low, setting.high
-    if (low is not None and number < low) or (high is not None and number > high) \
-            or (setting.key == "lr" and number <= 0):
+    if (low is not None and number < low) or (high is not None and number > high):
         return None, f"outside {low:g} … {high:g}"
     return number, None
 
@@ -172,12 +149,12 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
 
     Invalid, out-of-range or unknown values fall back to the notebook's defaults.
     """
-    table = {s.key: s for s in settings_for(problem)}
+    table = {s.key: s for s in settings_for(problem)}   # by query-string key
     raw: dict[str, str] = {}
     for key, value in query.items():
         raw[str(key)] = value[-1] if isinstance(value, (list, tuple)) and value else str(value)
-    chosen_variant = raw.get("nb", "")
-    variant_keys = choices_for(problem, "nb")
+    chosen_variant = raw.get(setting_named(problem, "variant").key, "")
+    variant_keys = choices_for(problem, "variant")
     base = defaults(problem, chosen_variant if chosen_variant in variant_keys else None)
     values = dict(base)
     problems: list[str] = []
@@ -190,10 +167,10 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
             continue
         value, why = _parse(problem, setting, str(text))
         if why is None:
-            values[key] = value
+            values[setting.name] = value
         else:
-            problems.append(f"{key}={_shown(str(text))} is {why}; using {format_value(setting, base[key])}")
-    fresh = needs_fresh_data(problem, values["nb"], int(values["points"]), float(values["noise"]))
+            problems.append(f"{key}={_shown(str(text))} is {why}; using {format_value(setting, base[setting.name])}")
+    fresh = needs_fresh_data(problem, values["variant"], int(values["points"]), float(values["noise"]))
     if values["seed"] is None and fresh and not refused_seed_unset(raw):
         # a link that sets points or noise asks for fresh data: seed 0 unless it names one (or names none)
         values["seed"] = 0
@@ -210,7 +187,8 @@ def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> t
             except ConfigError as again:
                 error = again
         problems.append(f"{error}; using the notebook's implementation and optimizer")
-        values["impl"], values["opt"], values["sched"] = base["impl"], base["opt"], base["sched"]
+        for name in ("impl", "optimizer", "schedule"):
+            values[name] = base[name]
         try:
             config_from_values(problem, values)
         except ConfigError:
@@ -225,7 +203,7 @@ def refused_seed_unset(raw: Mapping[str, str]) -> bool:
 
 def format_value(setting: Setting, value: Any) -> str:
     if value is None:
-        return "notebook" if setting.key == "seed" else "off"
+        return "notebook" if setting.name == "seed" else "off"
     if setting.kind == "bool":
         return "1" if value else "0"
     if setting.kind in ("float", "optional-float"):
@@ -235,7 +213,7 @@ def format_value(setting: Setting, value: Any) -> str:
 
 def to_query(problem: Problem, values: Mapping[str, Any]) -> dict[str, str]:
     """Every setting as query-string text, so a copied URL restores the page exactly."""
-    query = {s.key: format_value(s, values[s.key]) for s in settings_for(problem) if s.key in values}
+    query = {s.key: format_value(s, values[s.name]) for s in settings_for(problem) if s.name in values}
     return query | source_query(problem.source) if problem.source is not None else query
 
 

@@ -12,19 +12,18 @@ import streamlit as st
 
 from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, compiled_unavailable,
                      get_implementation, is_available, missing_message)
-from fitcore.config import MAX_SEED
 from fitcore.device import DEVICE_LABELS, accelerator_statuses, resolve_device
 
 from ui import charts
-from ui.page.settings import (choices_for, defaults, notice_text, parse_query, points_bounds, runs_on_device, settings_for,
-                       to_query)
+from ui.page.settings import (PAGE_NAMES, Setting, choices_for, defaults, notice_text, parse_query, points_bounds,
+                              runs_on_device, setting_named, settings_for, to_query)
 from ui.page.state import DemoState, widget_key
 from ui.page.view import draw_chart
 
 DECADES = tuple(10.0**k for k in range(-10, 3))
 # Settings that may be unset (None), each with a toggle "<name>_on" and the value its input shows when
 # switched on: the early stops, and the seed (unset: the notebook's own data and start).
-OPTIONAL_DEFAULTS = {"below": 1e-3, "plateau": 1e-6, "seed": 0}
+OPTIONAL_DEFAULTS = {"loss_below": 1e-3, "plateau_tol": 1e-6, "seed": 0}
 
 
 def _decade(lr: float) -> float:
@@ -52,7 +51,7 @@ def _seed_widgets(problem: Problem, values: dict[str, Any], only_missing: bool =
 
 
 def _apply_variant(problem: Problem) -> None:
-    variant = st.session_state[widget_key(problem.id, "nb")]
+    variant = st.session_state[widget_key(problem.id, "variant")]
     view = {k: st.session_state.get(widget_key(problem.id, k)) for k in ("rate", "logx")}
     _seed_widgets(problem, defaults(problem, variant) | {k: v for k, v in view.items() if v is not None})
 
@@ -62,7 +61,11 @@ def reset_to_notebook(problem: Problem) -> None:
 
 
 def set_values(problem: Problem, state: DemoState, changes: dict[str, Any]) -> None:
-    """Change settings from a callback (a lesson preset, the stable-lr fix)."""
+    """Change settings from a callback (a lesson preset, the stable-lr fix, a faster path), named as
+    ``RunConfig`` names them (``fitcore.settings``); a name the page does not offer is a KeyError."""
+    unknown = [name for name in changes if name not in PAGE_NAMES]
+    if unknown:
+        raise KeyError(f"the page offers no setting {', '.join(unknown)}")
     state.values.update(changes)
     _seed_widgets(problem, changes)
 
@@ -89,8 +92,14 @@ def _impl_label(impl_id: str) -> str:
     return label if is_available(impl_id) else f"{label} (not installed)"
 
 
-def _setting(problem: Problem, name: str) -> Any:
-    return next(s for s in settings_for(problem) if s.key == name)
+def _number(problem: Problem, name: str, key: Callable[[str], str], label: str | None = None,
+            **options: Any) -> None:
+    """A number input for a setting of the page's table, within the bounds the table gives it."""
+    setting: Setting = setting_named(problem, name)
+    whole = setting.kind in ("int", "optional-int")
+    low, high = (int(setting.low), int(setting.high)) if whole else (float(setting.low), float(setting.high))
+    st.number_input(label or setting.label, min_value=low, max_value=high,
+                    key=key(name), **options)
 
 
 def device_choice(problem: Problem) -> None:
@@ -116,9 +125,9 @@ def _data_source(problem: Problem, key: Callable[[str], str]) -> bool:
               help="Off: the notebook's own data and starting point, so its printed lines can be checked "
                    "digit by digit. On: data and start drawn from the seed below.")
     if st.session_state[key("seed_on")]:
-        st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
+        _number(problem, "seed", key, step=1)
         return False
-    variant = problem.variant(st.session_state[key("nb")])
+    variant = problem.variant(st.session_state[key("variant")])
     st.caption(variant.start_note)
     return True
 
@@ -129,7 +138,7 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
     key = lambda name: widget_key(problem.id, name)  # noqa: E731
     with st.sidebar:
         st.subheader("Settings")
-        st.selectbox("Notebook settings", choices_for(problem, "nb"), key=key("nb"),
+        st.selectbox("Notebook settings", choices_for(problem, "variant"), key=key("variant"),
                      format_func=lambda k: problem.variant(k).label, on_change=_apply_variant, args=(problem,),
                      help="Each notebook's own run: picking one loads all of its settings.")
         st.button("Reset to the notebook's settings", key=key("reset_settings"), on_click=reset_to_notebook,
@@ -152,62 +161,60 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
             st.caption(f":material/block: Compiled path unavailable here: {no_compile}.")
         if impl.framework == "torch":
             device_choice(problem)
-        st.selectbox("Optimizer", choices_for(problem, "opt"), key=key("opt"), format_func=OPTIMIZER_LABELS.get)
+        st.selectbox("Optimizer", choices_for(problem, "optimizer"), key=key("optimizer"),
+                     format_func=OPTIMIZER_LABELS.get)
         st.select_slider("Learning rate (power of ten)", DECADES, key=key("decade"), format_func=lambda v: f"{v:.0e}",
                          on_change=_lr_from_decade, args=(problem,))
-        st.number_input("Learning rate (exact)", min_value=_setting(problem, "lr").low, max_value=1e6,
-                        key=key("lr"), format="%g", step=None, on_change=_decade_from_lr, args=(problem,))
-        st.number_input("Steps", min_value=1, max_value=int(_setting(problem, "steps").high), step=100,
-                        key=key("steps"))
+        _number(problem, "lr", key, "Learning rate (exact)", format="%g", step=None, on_change=_decade_from_lr,
+                args=(problem,))
+        _number(problem, "steps", key, step=100)
         left, right = st.columns(2)
-        left.radio("Loss", choices_for(problem, "red"), key=key("red"), horizontal=True,
+        left.radio("Loss", choices_for(problem, "reduction"), key=key("reduction"), horizontal=True,
                    help="mean: s = 1/N; sum: s = 1 (seed 001's NumPy gradient, seeds 003/004).")
         right.radio("dtype", choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
         if problem.source is None:
             own = _data_source(problem, key)
         else:  # your own data's noise needs a seed; no notebook stands behind it
             st.session_state[key("seed_on")] = True
-            st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=key("seed"))
+            _number(problem, "seed", key, step=1)
         if problem.source is None:  # a page over your own data draws these beside its data source
             with st.expander("Data"):
                 low, high = points_bounds(problem, {"impl": impl_id, "device": st.session_state.get(key("device"))})
                 if st.session_state.get(key("points"), low) > high:  # a GPU run's points, now on the CPU
                     st.session_state[key("points")] = high
-                printed = problem.variant(st.session_state[key("nb")]).data is not None
+                printed = problem.variant(st.session_state[key("variant")]).data is not None
                 st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"),
                                 disabled=own and printed,
                                 help="The notebook printed its data: fresh data from a seed can have other "
                                      "counts." if own and printed else None)
-                st.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.5,
-                                key=key("noise"), format="%g", disabled=own,
+                _number(problem, "noise", key, step=0.5, format="%g", disabled=own,
                                 help="Noise is drawn from a seed: switch on fresh data to change it." if own
                                 else None)
         with st.expander("Learning-rate schedule"):
-            kind = st.selectbox("Schedule", choices_for(problem, "sched"), key=key("sched"),
+            kind = st.selectbox("Schedule", choices_for(problem, "schedule"), key=key("schedule"),
                                 format_func=SCHEDULE_LABELS.get)
             if kind in ("step", "exponential"):
-                st.number_input("Decay factor γ", min_value=1e-6, max_value=1.0, key=key("gamma"), format="%g",
-                                step=0.05)
+                _number(problem, "gamma", key, format="%g", step=0.05)
             if kind == "step":
-                st.number_input("Decay every k steps", min_value=1, max_value=10_000_000, key=key("every"), step=10)
+                _number(problem, "step_size", key, step=10)
             if kind == "cosine":
-                st.number_input("Final learning rate", min_value=0.0, max_value=1e6, key=key("lrmin"), format="%g")
+                _number(problem, "lr_min", key, "Final learning rate", format="%g")
         with st.expander("Stop early"):
-            st.toggle("Stop when the loss is below a threshold", key=key("below_on"))
-            if st.session_state[key("below_on")]:
-                st.number_input("Loss threshold", min_value=0.0, key=key("below"), format="%g")
-            st.toggle("Stop on a plateau", key=key("plateau_on"),
+            st.toggle("Stop when the loss is below a threshold", key=key("loss_below_on"))
+            if st.session_state[key("loss_below_on")]:
+                _number(problem, "loss_below", key, "Loss threshold", format="%g")
+            st.toggle("Stop on a plateau", key=key("plateau_tol_on"),
                       help="Ends the run when |loss(k) − loss(k − window)| ≤ tolerance × |loss(k − window)|.")
-            if st.session_state[key("plateau_on")]:
-                st.number_input("Relative change below", min_value=0.0, max_value=0.999999, key=key("plateau"),
-                                format="%g")
-                st.number_input("Window (steps)", min_value=1, max_value=100_000, key=key("window"), step=10)
+            if st.session_state[key("plateau_tol_on")]:
+                _number(problem, "plateau_tol", key, "Relative change below", format="%g")
+                _number(problem, "plateau_window", key, "Window (steps)", step=10)
         with st.expander("Display"):
-            st.slider("Chart updates per second", 1, 20, key=key("rate"))
+            rate = setting_named(problem, "rate")
+            st.slider(rate.label, int(rate.low), int(rate.high), key=key("rate"))
             st.toggle("Log-scale steps on the loss chart", key=key("logx"))
     values = {}
     for setting in settings_for(problem):
-        name = setting.key
+        name = setting.name
         if name in OPTIONAL_DEFAULTS:
             values[name] = st.session_state[key(name)] if st.session_state[key(name + "_on")] else None
         elif name == "device":  # drawn only for PyTorch; kept for when PyTorch is chosen again
@@ -222,10 +229,11 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
 def lr_schedule_preview(problem: Problem, values: dict[str, Any]) -> None:
     """The small lr-against-step chart for a non-constant schedule, drawn in the sidebar."""
     from fitcore import Schedule
-    if values["sched"] == "constant":
+    if values["schedule"] == "constant":
         return
     try:
-        schedule = Schedule(values["sched"], float(values["gamma"]), int(values["every"]), float(values["lrmin"]))
+        schedule = Schedule(values["schedule"], float(values["gamma"]), int(values["step_size"]),
+                            float(values["lr_min"]))
     except ValueError:
         return
     chart = charts.schedule_chart(schedule, float(values["lr"]), int(values["steps"]))
