@@ -16,7 +16,7 @@ import numpy as np
 
 from .agreement import CellAgreement, PrintedLine, agreement
 from .analytic import QuadraticLoss, quadratic_loss
-from .config import RunConfig, dataset_of, notebook_differences, problem_of
+from .config import RunConfig, dataset_of, notebook_differences, problem_of, setting_values
 from .device import resolve_device
 from .impl import CompileFailed, StepSettings, Stepper, TrainState, make_stepper
 from .problems import Dataset, Problem
@@ -436,10 +436,9 @@ class Run:
         c = self.config
         steps, losses, params = self.history.arrays()
         return {
-            "problem": c.problem, "impl": c.impl, "optimizer": c.optimizer, "lr": c.lr, "steps": c.steps,
-            "seed": c.seed, "reduction": c.reduction, "dtype": c.dtype, "compiled": c.compiled,
-            "device": c.device, "ran_on": resolve_device(c.device),
-            "schedule": c.schedule.kind, "param_names": list(self.problem.param_names),
+            # every setting of fitcore.settings' table, by its name (a schedule by its kind)
+            "problem": c.problem, **setting_values(c), "ran_on": resolve_device(c.device),
+            "param_names": list(self.problem.param_names),
             "data": {"x": self.data.x.astype(float).tolist(), "y": self.data.y.astype(float).tolist()},
             "init": self.data.init.astype(float).tolist(),
             "final": {"step": self.step, "loss": self.current_loss, "params": self.current_params.tolist()},

@@ -196,3 +196,10 @@ def test_that_the_sidebar_takes_a_faster_path_by_runconfig_names_and_refuses_any
     assert set(exact.changes) <= PAGE_NAMES
     with pytest.raises(KeyError, match="opt"):
         sidebar.set_values(get_problem(PAGE), DemoState(), {"opt": "adam"})
+
+
+def test_that_the_json_of_a_run_names_every_row_as_the_table_does() -> None:
+    from fitcore import train
+    config = RunConfig.notebook("linear-2x", schedule=Schedule("step", 0.7, 13), stop=StopConditions(plateau_tol=1e-5))
+    result = train(config).result()
+    assert {name: result[name] for name in FIELD} == setting_values(config)
