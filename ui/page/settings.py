@@ -25,6 +25,7 @@ DEFAULT_RATE = 5
 MAX_RATE = 20
 NO_VALUE = ("", "none", "off", "notebook")  # an optional setting left unset (a seed: the notebook's own data)
 PAGE_FIELDS = tuple(f for f in FIELDS if f.url is not None)   # the run's settings the page offers
+PAGE_NAMES = frozenset(f.name for f in PAGE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,12 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
     return {name: value for name, value in setting_values(config).items() if name in PAGE_NAMES}
 
 
-PAGE_NAMES = frozenset(f.name for f in PAGE_FIELDS)
-
-
 def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig:
     """The RunConfig the settings describe; raises ConfigError for an impossible combination."""
     try:
-        return config_from_settings(problem.id, {**values, "start": None, "device": runs_on_device(values)},
+        # a setting the page does not offer (no URL key yet, like θ₀) is unset unless the values carry it
+        unset = {f.name: None for f in FIELDS if f.url is None}
+        return config_from_settings(problem.id, unset | dict(values) | {"device": runs_on_device(values)},
                                     problem.source)
     except ValueError as error:
         raise ConfigError(str(error)) from None
