@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .analytic import AnalyticUnsupported
 from .config import ConfigError, RunConfig
@@ -126,11 +126,13 @@ def measured_rate(run: Run, source: str = "measured in an earlier run") -> Rate 
     return Rate(run.step / run.elapsed, source)
 
 
-def calibrate(config: RunConfig, seconds: float = CALIBRATION_SECONDS, limits: Limits = Limits()) -> Rate | None:
+def calibrate(config: RunConfig, seconds: float = CALIBRATION_SECONDS, limits: Limits = Limits(),
+              open_run: Callable[[RunConfig, Limits], Run] = Run) -> Rate | None:
     """Train a throwaway copy of the run for ``seconds`` and return its rate (None if it could not
     run, or finished too quickly to measure: then the run is short anyway). Builds the framework
-    (and compiles a compiled path) as the run itself would."""
-    run = Run(config, limits)
+    (and compiles a compiled path) as the run itself would, wherever ``open_run`` puts the copy (a
+    worker process's ``RemoteRun``: the framework loads there, not in the caller's process)."""
+    run = open_run(config, limits)
     run.prepare()
     run.advance(max_steps=1)  # the first step pays one-off costs (lazy initialisation, first kernels)
     first_steps, first_seconds = run.step, run.elapsed

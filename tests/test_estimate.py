@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from fitcore import RunConfig, Schedule
+from fitcore import Limits, RunConfig, Schedule
 from fitcore.estimate import (CONFIRM_SECONDS, PROPOSE_SECONDS, SHOW_SECONDS, Estimate, Rate, about, alternatives,
                               calibrate, duration_text, estimate, measured_rate, rate_key, training_share)
 from fitcore.engine import Run
@@ -151,3 +151,22 @@ def test_that_the_training_share_is_training_time_over_wall_time_after_the_compi
     assert training_share(run, wall_seconds=2.5) is None  # half a second after the compile: too short to tell
     run.elapsed = 9.0
     assert training_share(run, wall_seconds=6.0) == 1.0
+
+
+def test_that_calibrate_times_a_copy_wherever_it_is_told_to_open_it_a_worker_included() -> None:
+    from fitcore import RemoteRun, WorkerPool
+
+    opened: list[object] = []
+    pool = WorkerPool(1)
+
+    def in_a_worker(config: RunConfig, limits: Limits) -> RemoteRun:
+        opened.append(pool.open(config, limits))
+        return opened[-1]  # type: ignore[return-value]
+
+    try:
+        config = RunConfig.notebook("sine-cubic", impl="numpy", steps=5_000_000)
+        rate = calibrate(config, open_run=in_a_worker)
+    finally:
+        pool.shutdown()
+    assert len(opened) == 1 and isinstance(opened[0], RemoteRun) and opened[0].step > 1
+    assert rate is not None and rate.steps_per_second > 0 and "measured just now" in rate.source

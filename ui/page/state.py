@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from fitcore import RemoteRun, Run, RunConfig, WorkerPool
+from fitcore import Limits, RemoteRun, Run, RunConfig, WorkerPool
 from fitcore.compare import pin_labels
 
 from ui.page.limits import KNOBS, how_to_raise, max_pinned, run_limits, worker_count
@@ -80,6 +80,13 @@ def new_run(config: RunConfig) -> Run:
     if workers == 0 or runs_in_process(config):
         return Run(config, run_limits(config))
     return training_pool(workers).open(config, run_limits(config))
+
+
+def timing_run(config: RunConfig, limits: Limits) -> Run:
+    """A throwaway run that times settings (the pace panel's estimate): in a worker when the deployment has
+    any, so a framework loads there and the timing trains outside this process's interpreter lock."""
+    workers = worker_count()
+    return training_pool(workers).open(config, limits) if workers else Run(config, limits)
 
 
 def start_workers() -> None:

@@ -24,7 +24,7 @@ from ui.page import sidebar
 from ui.page.controls import start_run
 from ui.page.limits import run_limits
 from ui.page.settings import config_from_values
-from ui.page.state import DemoState, widget_key
+from ui.page.state import DemoState, timing_run, widget_key
 
 RATES = "pace:rates"       # session state: rate key -> Rate, shared by every page of the session
 SHARE = "pace:share"       # session state: the share of wall time live runs left to training
@@ -57,7 +57,7 @@ def timed_on_this_server() -> tuple[dict[RateKey, Rate | None], threading.Lock]:
 
 def _timed(config: RunConfig) -> Rate | None:
     try:
-        return calibrate(config, limits=run_limits(config))
+        return calibrate(config, limits=run_limits(config), open_run=timing_run)
     except FrameworkMissing:
         return None
     except Exception:  # a calibration that fails says nothing about the run: it reports its own error
