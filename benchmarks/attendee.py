@@ -20,6 +20,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 CHART_TYPES = ("arrow_vega_lite_chart", "vega_lite_chart")
+CONFIRM_KEY = "pace_anyway"  # the page's "Run anyway", under a run estimated over a minute
 PROGRESS = re.compile(r"Step ([\d,]+) of ([\d,]+)")
 
 
@@ -38,6 +39,8 @@ class Attendee:
     scripts_finished: int = 0
     statuses: list[str] = field(default_factory=list)
     error: str | None = None
+    asked_at: float | None = None  # when the page asked for a second click (a run estimated over a minute)
+    confirmed_at: float | None = None
     bytes_after_press: int = 0  # websocket payload received once Run was pressed
     messages_after_press: int = 0
 
@@ -115,7 +118,10 @@ def _read(attendee: Attendee, raw: bytes) -> None:
             attendee.chart_updates.setdefault(_delta_path(message), []).append(now)
         elif element_kind == "button":
             widget_id = element.button.id
-            attendee.buttons[widget_id.split("-", 2)[-1]] = widget_id  # "$$ID-<hash>-<user key>"
+            key = widget_id.split("-", 2)[-1]  # "$$ID-<hash>-<user key>"
+            attendee.buttons[key] = widget_id
+            if key.endswith(":" + CONFIRM_KEY) and attendee.pressed_at is not None and attendee.asked_at is None:
+                attendee.asked_at = now
         elif element_kind == "progress":
             found = PROGRESS.search(element.progress.text)
             if found:
@@ -150,6 +156,12 @@ async def attend(attendee: Attendee, host: str, port: int, source: str, page: st
                     if pressed is not None and attendee.scripts_finished:
                         await socket.send(rerun_message(query_string, page, attendee.page_hash, pressed))
                         attendee.pressed_at = time.monotonic()
+                if attendee.asked_at is not None and attendee.confirmed_at is None and attendee.scripts_finished:
+                    # An attendee told the run takes over a minute presses Run anyway, as the room was asked to.
+                    confirm = button_id(attendee, press_key.rsplit(":", 1)[0] + ":" + CONFIRM_KEY)
+                    if confirm is not None:
+                        await socket.send(rerun_message(query_string, page, attendee.page_hash, confirm))
+                        attendee.confirmed_at = time.monotonic()
                 wait = max(0.01, min(leave_at, press_at if attendee.pressed_at is None else leave_at)
                            - time.monotonic())
                 try:
