@@ -15,6 +15,7 @@ from fitcore.custom import (DEFAULT_NOISE, DEFAULT_POINTS, MAX_ABS_X, MAX_DEGREE
                             check_function_range, csv_source, polynomial_text, read_csv)
 from fitcore.device import resolve_device
 from fitcore.expression import parse_function
+from fitcore.settings import FIELD
 
 from ui.custom.conditioning import conditioning_panel, learning_rate_check
 from ui.custom.keys import key, literal
@@ -119,8 +120,9 @@ def _function_widgets() -> bool:
     points.number_input("Points", min_value=MIN_FUNCTION_POINTS, max_value=most, step=10, key=key("points"),
                         help="Evenly spaced over the range." + (f" Up to {most:,} on the GPU." if most > MAX_POINTS
                                                                  else ""))
-    noise.number_input("Noise (standard deviation)", min_value=0.0, max_value=1000.0, step=0.05, key=key("noise"),
-                       format="%g", help="Gaussian noise added to y; the sidebar's seed draws it.")
+    noise_field = FIELD["noise"]
+    noise.number_input(noise_field.label, min_value=noise_field.low, max_value=noise_field.high, step=0.05,
+                       key=key("noise"), format="%g", help="Gaussian noise added to y; the sidebar's seed draws it.")
     return parsed
 
 
