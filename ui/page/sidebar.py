@@ -13,6 +13,7 @@ import streamlit as st
 from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, compiled_unavailable,
                      get_implementation, is_available, missing_message)
 from fitcore.device import DEVICE_LABELS, accelerator_statuses, resolve_device
+from fitcore.settings import FIELD
 
 from ui import charts
 from ui.page.settings import (PAGE_NAMES, Setting, choices_for, defaults, notice_text, parse_query, points_bounds,
@@ -110,7 +111,7 @@ def device_choice(problem: Problem) -> None:
     options = ["cpu", "auto", *(s.device for s in statuses if s.available)]
     if st.session_state.get(key) not in options:
         st.session_state[key] = "cpu"
-    st.selectbox("Device", options, key=key, format_func=DEVICE_LABELS.get,
+    st.selectbox(FIELD["device"].label, options, key=key, format_func=DEVICE_LABELS.get,
                  help="Where PyTorch computes: data, parameters and optimizer state live there. "
                       "auto is the notebooks' line: `torch.accelerator.current_accelerator().type if "
                       "torch.accelerator.is_available() else \"cpu\"`.")
@@ -143,7 +144,7 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
                      help="Each notebook's own run: picking one loads all of its settings.")
         st.button("Reset to the notebook's settings", key=key("reset_settings"), on_click=reset_to_notebook,
                   args=(problem,), width="stretch")
-        impl_id = st.selectbox("Implementation", choices_for(problem, "impl"), key=key("impl"),
+        impl_id = st.selectbox(FIELD["impl"].label, choices_for(problem, "impl"), key=key("impl"),
                                format_func=_impl_label, help="Same data, same start: only the step differs.")
         impl = get_implementation(impl_id)
         if not is_available(impl_id):
@@ -154,14 +155,15 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
             {"impl": impl_id, "device": st.session_state.get(key("device"))})))
         if no_compile is not None and st.session_state.get(key("compiled")):
             st.session_state[key("compiled")] = False  # a disabled toggle left on could not be turned off
-        st.toggle("Compiled path", key=key("compiled"), disabled=impl_id == "analytic" or no_compile is not None,
+        st.toggle(FIELD["compiled"].label, key=key("compiled"),
+                  disabled=impl_id == "analytic" or no_compile is not None,
                   help=f"{impl.label}: {impl.compiled_label}. "
                        + ("The first run compiles for several seconds." if impl.framework == "torch" else ""))
         if no_compile is not None:
             st.caption(f":material/block: Compiled path unavailable here: {no_compile}.")
         if impl.framework == "torch":
             device_choice(problem)
-        st.selectbox("Optimizer", choices_for(problem, "optimizer"), key=key("optimizer"),
+        st.selectbox(FIELD["optimizer"].label, choices_for(problem, "optimizer"), key=key("optimizer"),
                      format_func=OPTIMIZER_LABELS.get)
         st.select_slider("Learning rate (power of ten)", DECADES, key=key("decade"), format_func=lambda v: f"{v:.0e}",
                          on_change=_lr_from_decade, args=(problem,))
@@ -171,7 +173,7 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         left, right = st.columns(2)
         left.radio("Loss", choices_for(problem, "reduction"), key=key("reduction"), horizontal=True,
                    help="mean: s = 1/N; sum: s = 1 (seed 001's NumPy gradient, seeds 003/004).")
-        right.radio("dtype", choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
+        right.radio(FIELD["dtype"].label, choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
         if problem.source is None:
             own = _data_source(problem, key)
         else:  # your own data's noise needs a seed; no notebook stands behind it
