@@ -15,6 +15,8 @@ from ui.panels.code import code_panel
 from ui.panels.compare import compare_panel
 from ui.page.context import PageContext
 from ui.page.controls import control_bar
+from ui.panels.by_hand import by_hand_panel, has_by_hand
+from ui.panels.challenges import challenges_panel
 from ui.panels.lessons import lessons_panel
 from ui.page.limits import run_limits, steps_notice
 from ui.page.live import step_now, train_live
@@ -94,6 +96,8 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         state.url_notice = None
     try:
         config: RunConfig | None = config_from_values(problem, values)
+        if state.start is not None:
+            config = config.replace(start=state.start)
         config_error = None
     except ConfigError as error:
         config, config_error = None, str(error)
@@ -120,13 +124,20 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         divergence_fix(problem, state, run)
     context = PageContext(problem, state, values, config, run, stale)
 
-    train_tab, lessons_tab, compare_tab, math_tab, code_tab = st.tabs([
-        ":material/monitoring: Train", ":material/school: Lessons", ":material/compare_arrows: Compare",
+    by_hand = has_by_hand(problem)
+    train_tab, lessons_tab, predict_tab, *hand_tab, compare_tab, math_tab, code_tab = st.tabs([
+        ":material/monitoring: Train", ":material/school: Lessons", ":material/quiz: Predict",
+        *([":material/pan_tool: By hand"] if by_hand else []), ":material/compare_arrows: Compare",
         ":material/function: Step-through math", ":material/code: Code"])
     with train_tab:
         view = train_panel(context)
     with lessons_tab:
         guarded(lessons, context)
+    with predict_tab:
+        guarded(challenges_panel, context)
+    for tab in hand_tab:
+        with tab:
+            guarded(by_hand_panel, context)
     with compare_tab:
         guarded(compare_panel, context)
     with math_tab:
