@@ -65,7 +65,7 @@ class HandFit:
             raise ValueError(f"{problem.id} has no by-hand mode; demos with one: {', '.join(BY_HAND_PROBLEMS)}")
         self.config = config
         self.names: tuple[str, ...] = problem.param_names
-        data = dataset_of(config.replace(start=None))
+        data = self.data = dataset_of(config.replace(start=None))
         self.start = data.init.astype(np.float64)
         self.quad: QuadraticLoss = quadratic_loss(data, config.reduction)
         self._start_gradient = np.abs(self.quad.gradient(self.start))

@@ -10,9 +10,11 @@ import streamlit as st
 from fitcore import Problem
 from fitcore.by_hand import BY_HAND_PROBLEMS, HandFit
 
+from ui.charts import fit_chart
 from ui.page.context import PageContext
 from ui.page.controls import start_run
 from ui.page.state import DemoState, widget_key
+from ui.page.view import draw_chart
 
 
 def has_by_hand(problem: Problem) -> bool:
@@ -38,17 +40,19 @@ def by_hand_panel(context: PageContext) -> None:
     fit = HandFit(config.replace(start=None))
     st.caption("Fit it yourself first: move the sliders to lower the loss, reading which way the gradient points. "
                "Then let gradient descent finish from your point with the sidebar's settings.")
+    controls, picture = st.columns([1, 1], gap="medium")
     params = []
     for slider in fit.sliders():
-        params.append(st.slider(slider.name, slider.low, slider.high, slider.snap(slider.start), slider.step,
+        params.append(controls.slider(slider.name, slider.low, slider.high, slider.snap(slider.start), slider.step,
                                 key=widget_key(problem.id, f"hand_{slider.name}_{slider.low:g}_{slider.high:g}")))
     reading = fit.read(params)
-    loss, gap = st.columns(2)
+    draw_chart(picture, fit_chart(fit.data.problem, fit.data.x, fit.data.y, reading.params, fit.quad.optimum))
+    loss, gap = controls.columns(2)
     loss.metric("Loss at your θ", f"{reading.loss:.6g}")
     gap.metric("Above the best possible", f"{reading.gap:.4g}", help=f"The least-squares loss is "
                                                                       f"{reading.optimum_loss:.6g}.")
-    st.markdown(f":material/explore: **{reading.advice}**")
-    st.caption("Gradient: " + ", ".join(f"∂L/∂{name} = {g:.4g}" for name, g in zip(fit.names, reading.gradient)))
+    controls.markdown(f":material/explore: **{reading.advice}**")
+    controls.caption("Gradient: " + ", ".join(f"∂L/∂{name} = {g:.4g}" for name, g in zip(fit.names, reading.gradient)))
     chosen = tuple(params)
     go, back = st.columns([2, 1])
     go.button("Let gradient descent finish from here", icon=":material/play_arrow:", type="primary",
