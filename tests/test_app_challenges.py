@@ -42,6 +42,8 @@ def test_that_a_prediction_walks_to_its_reveal_and_into_the_score() -> None:
     page = "quadratic-bias"
     at = open_page(page)
     first, second = challenges_for(page)[:2]
+    # the lesson whose run the question is about points to it before its own text
+    assert f"Predict first (question 1 on the Predict tab): {first.question}" in texts(at)
     reveal = at.button(key=f"{page}:predict_{first.key}_reveal")
     assert reveal.disabled, "a run can be revealed before any prediction"
     outcome = first.outcome(run_challenge(first, page))

@@ -64,6 +64,14 @@ def challenge_card(context: PageContext, number: int, challenge: Challenge) -> N
         st.markdown(f":material/lightbulb: **Why:** {challenge.why}")
 
 
+def prediction_hint(problem_id: str, lesson_key: str) -> None:
+    """One line on a lesson's card: the Predict tab's question about this lesson's run, if there is one."""
+    numbered = [(n, c) for n, c in enumerate(challenges_for(problem_id), start=1) if c.lesson == lesson_key]
+    if numbered:
+        number, challenge = numbered[0]
+        st.caption(f":material/quiz: Predict first (question {number} on the Predict tab): {challenge.question}")
+
+
 def challenges_panel(context: PageContext) -> None:
     challenges = challenges_for(context.problem.id)
     st.caption("Predict first, then run: answer each question before its run, then **Run and reveal** trains its "

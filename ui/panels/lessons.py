@@ -16,6 +16,7 @@ from fitcore.compare import setting_phrases
 from fitcore.lessons import Lesson, lessons_for
 
 from ui.page import sidebar
+from ui.panels.challenges import prediction_hint
 from ui.page.controls import reset, start_run
 from ui.page.settings import values_from_config
 from ui.page.context import PageContext
@@ -79,6 +80,7 @@ def lesson_card(context: PageContext, number: int, lesson: Lesson, load: LoadLes
                      on_click=load, args=(problem, state, lesson, True),
                      help=f"Set {sets} to this lesson's and start training."
                      if runnable else missing_message(config.impl))
+        prediction_hint(problem.id, lesson.key)
         st.markdown(lesson.look)
         st.markdown(f":material/psychology_alt: **Think about it:** {lesson.question}")
         with st.expander("Answer (for the presenter)"):
