@@ -8,7 +8,12 @@ from .compare import Comparison, Plan, compare, plan_frameworks, plan_optimizers
 from .config import MAX_LR, MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .custom import (CUSTOM_ID, CsvError, CustomSource, DataSourceError, ParseError, csv_source, custom_problem,
                      function_source, parse_function, read_csv)
-from .engine import HISTORY_CAP, History, Limits, LogLine, Run, Snapshot, iterate, record_steps, train
+from .engine import Run, iterate, train
+from .experiment import Experiment, experiment_of
+from .history import HISTORY_CAP, History, record_steps
+from .notebook_log import LogLine
+from .readout import Snapshot
+from .stopping import Limits
 from .export import cli_arguments, export_script
 from .impl import (FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, CompilerMissing, FrameworkMissing, Implementation,
                    compiled_unavailable, framework_available, get_implementation, is_available, missing_message)
@@ -24,6 +29,7 @@ __all__ = [
     "CUSTOM_ID", "CsvError", "CustomSource", "DataSourceError", "ParseError", "csv_source", "custom_problem",
     "function_source", "parse_function", "read_csv",
     "HISTORY_CAP", "History", "Limits", "LogLine", "Run", "Snapshot", "iterate", "record_steps", "train",
+    "Experiment", "experiment_of",
     "cli_arguments", "export_script",
     "FRAMEWORK_NAMES", "IMPLEMENTATIONS", "CompileFailed", "CompilerMissing", "FrameworkMissing", "Implementation",
     "compiled_unavailable", "framework_available",

@@ -23,6 +23,7 @@ from .device import DEVICE_LABELS, DEVICES, device_status, resolve_device
 from .custom import (CUSTOM_ID, MAX_DEGREE, MIN_DEGREE, CustomSource, DataSourceError, csv_source,
                      custom_problem, function_source)
 from .engine import Run, train
+from .notebook_log import notebook_summary
 from .export import export_script
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, get_problem
@@ -405,6 +406,6 @@ def _summary_lines(run: Run) -> list[str]:
         f"parameters  {params}",
         f"optimum     {optimum}",
         f"time        {snap.elapsed:.3g} s, {rate}{compile_note}",
-        f"notebook    {run.result()['notebook']['verdict']}",
+        f"notebook    {notebook_summary(run.config, run.variant, run.against_notebook())['verdict']}",
     ]
 

@@ -18,10 +18,12 @@ import numpy as np
 
 from .analytic import QuadraticLoss
 from .config import MAX_LR, RunConfig, StopConditions, setting_values
-from .engine import Limits, Run
+from .engine import Run
+from .experiment import experiment_of
 from .impl import IMPLEMENTATIONS, FrameworkMissing, is_available, missing_message
 from .optim import MOMENTUM, OPTIMIZER_LABELS, OPTIMIZERS
 from .settings import FIELD
+from .stopping import Limits
 
 # Steps per run, chosen so each comparison takes seconds on a 2-core CPU once the frameworks are loaded
 # (benchmarks/compare_timings.py measures them).
@@ -142,8 +144,8 @@ def exact_applies(config: RunConfig) -> bool:
 
 
 def loss_of(config: RunConfig) -> QuadraticLoss:
-    """The quadratic loss a configuration trains on, exactly as the engine builds it."""
-    return Run(config).quad
+    """The quadratic loss a configuration trains on (its shared experiment's)."""
+    return experiment_of(config).quad
 
 
 def _base(config: RunConfig, steps: int) -> RunConfig:

@@ -14,9 +14,10 @@ from typing import Any, Callable, Mapping
 
 from .analytic import AnalyticUnsupported
 from .config import ConfigError, RunConfig
-from .engine import Limits, Run
+from .engine import Run
 from .impl import IMPLEMENTATIONS, compiled_unavailable, is_available
 from .impl.linear_steps import advances_in_blocks
+from .stopping import Limits
 
 SHOW_SECONDS = 3.0       # a shorter run needs no estimate
 PROPOSE_SECONDS = 15.0   # a longer one gets its faster alternatives proposed

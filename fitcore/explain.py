@@ -18,15 +18,16 @@ a NumPy re-run for the optimizer slots nothing else remembers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 import numpy as np
 
 from .analytic import ExactState, ExactTrajectory, loss_scale, quadratic_loss
-from .config import RunConfig, dataset_of, problem_of
+from .config import RunConfig, dataset_of
 from .engine import Run
-from .impl import StepSettings, TrainState
+from .experiment import experiment_of, step_settings
+from .impl import TrainState
 from .impl.numpy_manual import NumpyStepper, feature_sums
 from .optim import ADAM_BETAS, EPS, SLOTS, Schedule, update
 from .problems import Dataset
@@ -77,12 +78,6 @@ class StepExplanation:
     @property
     def shown(self) -> int:
         return len(self.x)
-
-
-def step_settings(config: RunConfig) -> StepSettings:
-    """The settings an implementation steps with (the schedule's horizon is the configured budget)."""
-    return StepSettings(optimizer=config.optimizer, lr=config.lr, reduction=config.reduction,
-                        schedule=config.schedule, total_steps=config.steps, compiled=config.compiled)
 
 
 def start_state(data: Dataset, optimizer: str) -> TrainState:
@@ -175,7 +170,8 @@ def exact_state(config: RunConfig, data: Dataset, step: int) -> TrainState:
 
 def numpy_state(config: RunConfig, step: int) -> TrainState:
     """The state after ``step`` updates of the NumPy implementation (the eager loop) on this run's data."""
-    stepper = NumpyStepper(dataset_of(config), step_settings(config.replace(compiled=False)))
+    experiment = experiment_of(config)
+    stepper = NumpyStepper(experiment.data, replace(step_settings(config), compiled=False))
     stepper.run(step)
     return stepper.state()
 

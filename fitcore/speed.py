@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
-from .engine import Limits, Run
+from .engine import Run
 from .impl import (FRAMEWORK_MODULES, FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, FrameworkMissing,
                    compiled_unavailable, framework_available, is_available)
+from .stopping import Limits
 
 SECONDS_EACH = 0.4   # of training per implementation: eleven of them stay well inside 15 s here
 SLICE_SECONDS = 0.1  # between progress reports (and chances to be interrupted)

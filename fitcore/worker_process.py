@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import LogLine, Run
+from .engine import Run
+from .notebook_log import LogLine
 
 SLICE_SECONDS = 0.02   # one run's turn before the next training run's (a command waits at most this)
 UPDATE_SECONDS = 0.05  # a training run's progress goes to its session at most this often

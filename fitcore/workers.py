@@ -36,9 +36,11 @@ from collections import deque
 from typing import Any
 
 from .config import RunConfig
-from .engine import Limits, Run, Snapshot
+from .engine import Run
 from .impl import CompileFailed, CompilerMissing, FrameworkMissing, TrainState
 from .impl.toolchain import record_compile_failure
+from .readout import Snapshot
+from .stopping import Limits
 from .worker_process import LEASE_SECONDS, Progress, serve
 
 REPLY_SECONDS = 300.0  # the longest a command waits for its worker (importing TensorFlow and compiling)
@@ -287,9 +289,10 @@ class WorkerPool:
 
 
 class RemoteRun(Run):
-    """A run hosted by a worker process. Its data, optimum and first log lines are built here as for
-    any ``Run`` (NumPy only, no framework); everything that steps happens in the worker, and the
-    read-outs are the worker's as of the last ``sync``."""
+    """A run hosted by a worker process. Its data, optimum and first log lines are its configuration's
+    shared experiment here, as for any ``Run`` (NumPy only, no framework); the worker prepares the same
+    experiment in its own process. Everything that steps happens in the worker, and the read-outs are
+    the worker's as of the last ``sync``."""
 
     def __init__(self, config: RunConfig, limits: Limits = Limits()) -> None:
         super().__init__(config, limits)

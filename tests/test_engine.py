@@ -12,7 +12,8 @@ import fitcore
 from fitcore.config import dataset_of
 from fitcore import (HISTORY_CAP, History, Limits, Run, RunConfig, Schedule, StopConditions, get_problem, iterate,
                      make_dataset, quadratic_loss, record_steps, train)
-from fitcore.engine import DIVERGENCE_FACTOR, MAX_LOG_LINES
+from fitcore.notebook_log import MAX_LOG_LINES
+from fitcore.stopping import DIVERGENCE_FACTOR
 
 from conftest import ALL_IMPLS, assert_losses_close, assert_params_close, quadratic_of, reference_run, require
 
@@ -321,9 +322,10 @@ def test_that_keras_momentum_under_a_schedule_differs_from_torchs_as_documented(
 
 # --- limits for a shared deployment ----------------------------------------------------------------
 
+# The sentence on how to raise a cap is the deployment's (ui.limits writes it); fitcore only appends it.
 def test_that_a_step_cap_stops_the_run_at_the_cap_with_its_reason() -> None:
     config = RunConfig.notebook("quadratic-recovery", impl="numpy", steps=500)
-    run = train(config, Limits(max_steps=120))
+    run = train(config, Limits(max_steps=120, steps_hint="Raise FITCORE_MAX_STEPS."))
     assert (run.status, run.reason, run.step) == ("stopped", "cap_steps", 120)
     assert "FITCORE_MAX_STEPS" in run.message
     same_prefix = train(config.replace(steps=120))
@@ -333,7 +335,7 @@ def test_that_a_step_cap_stops_the_run_at_the_cap_with_its_reason() -> None:
 
 def test_that_a_time_cap_stops_the_run_with_its_reason() -> None:
     config = RunConfig.notebook("quadratic-recovery", impl="numpy", steps=fitcore.MAX_STEPS)
-    run = train(config, Limits(max_seconds=0.05))
+    run = train(config, Limits(max_seconds=0.05, seconds_hint="Raise FITCORE_MAX_SECONDS."))
     assert (run.status, run.reason) == ("stopped", "cap_time")
     assert 0 < run.step < config.steps and "FITCORE_MAX_SECONDS" in run.message
     finite_everywhere(run)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import fitcore
-from fitcore import CUSTOM_ID, PROBLEMS, Run, RunConfig, engine, train
+from fitcore import CUSTOM_ID, PROBLEMS, Run, RunConfig, experiment, train
 from fitcore.custom_lessons import CUSTOM_LESSONS
-from fitcore.engine import DIVERGENCE_FACTOR
+from fitcore.stopping import DIVERGENCE_FACTOR
 from fitcore.lessons import LESSONS, PROMISES, Lesson, lessons_for
 
 from conftest import require
@@ -222,7 +222,7 @@ ADAPTIVE = ("adam", "rmsprop")
 
 def nudged_run(config: RunConfig, towards: float) -> Run:
     """``train(config)`` from the start moved one unit in the last place towards ``towards`` (0: as it is)."""
-    make = engine.dataset_of  # how a Run gets its data; wrapped here, the engine itself unchanged
+    make = experiment.dataset_of  # how an experiment gets its data; wrapped here, the engine itself unchanged
 
     def nudged(*args: Any, **kwargs: Any) -> fitcore.Dataset:
         data = make(*args, **kwargs)
@@ -230,8 +230,8 @@ def nudged_run(config: RunConfig, towards: float) -> Run:
             return data
         return dataclasses.replace(data, init=np.nextafter(data.init, np.asarray(towards, dtype=data.init.dtype)))
 
-    with mock.patch.object(engine, "dataset_of", nudged):
-        run = Run(config)
+    with mock.patch.object(experiment, "dataset_of", nudged):
+        run = Run(experiment.build_experiment(config))  # built apart: the shared experiments stay as they are
     run.advance()
     return run
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fitcore import CompileFailed, CompilerMissing, Run, RunConfig, compiled_unavailable, is_available
-from fitcore.engine import Limits
+from fitcore.stopping import Limits
 from fitcore.estimate import alternatives
 from fitcore.impl import toolchain
 from fitcore.speed import Entry, left_out, lineup
