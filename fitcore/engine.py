@@ -37,7 +37,11 @@ class Run:
     """
 
     def __init__(self, experiment: Experiment | RunConfig, limits: Limits = Limits()) -> None:
-        self.experiment = experiment if isinstance(experiment, Experiment) else experiment_of(experiment)
+        if isinstance(experiment, Experiment):
+            self.config = experiment.config
+        else:  # the settings as given (the shared experiment's are equal, perhaps 1 where these say 1.0)
+            self.config, experiment = experiment, experiment_of(experiment)
+        self.experiment = experiment
         self.limits = limits
         self.total_steps = self.config.steps
         self.step = 0
@@ -78,10 +82,6 @@ class Run:
             self.status, self.current_loss, self.compile_seconds = status, loss, compile_seconds
 
     # --- the experiment's facts ------------------------------------------------------------
-    @property
-    def config(self) -> RunConfig:
-        return self.experiment.config
-
     @property
     def problem(self) -> Problem:
         return self.experiment.problem

@@ -98,7 +98,7 @@ def test_that_runs_sharing_an_experiment_train_exactly_as_runs_on_their_own_and_
 def test_that_a_run_built_from_settings_and_one_built_from_their_experiment_are_the_same_run() -> None:
     config = RunConfig.notebook("linear-2x", "numpy")
     by_settings, by_experiment = Run(config), Run(experiment_of(config))
-    assert isinstance(by_settings.experiment, Experiment)
+    assert isinstance(by_settings.experiment, Experiment) and by_settings.config is config
     assert by_settings.experiment is by_experiment.experiment
     assert (by_settings.config, by_settings.problem, by_settings.data, by_settings.quad) == \
         (by_experiment.config, by_experiment.problem, by_experiment.data, by_experiment.quad)
