@@ -206,3 +206,14 @@ def test_that_a_new_script_waits_until_the_older_one_has_let_go_of_the_run() -> 
     older.join(5)
     assert order == ["older script let go", "new script read the run"]
     assert not state.busy.locked()
+
+
+def test_that_run_pause_resume_step_and_reset_have_keys_named_in_their_tooltips() -> None:
+    from ui.page.controls import SHORTCUTS
+    at = open_page(PAGE)
+    for name, shortcut in SHORTCUTS.items():
+        button = at.button(key=key(PAGE, name))
+        assert button.proto.shortcut, f"{name} has no keyboard shortcut"
+        assert shortcut.lower() in button.proto.shortcut.lower()
+        assert f"Key: **{shortcut}**" in button.help
+    assert len(set(SHORTCUTS.values())) == len(SHORTCUTS)

@@ -74,6 +74,16 @@ def reset(state: DemoState) -> None:
     state.error = None
 
 
+# Keys for the controls a learner reaches for while watching the charts (Streamlit reserves C and R).
+# A shortcut fires only while its button is enabled and not while the learner types into a field.
+SHORTCUTS = {"run": "G", "pause": "P", "resume": "E", "step1": "S", "reset": "X"}
+
+
+def _keyed(text: str, name: str) -> str:
+    """A button's tooltip with its key named, so the shortcut can be found without a manual."""
+    return f"{text} Key: **{SHORTCUTS[name]}**."
+
+
 def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale: bool, blocked: str | None) -> None:
     start_workers()
     run = state.run
@@ -86,19 +96,24 @@ def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale:
     # columns "Step ×100" was cut short at 1280 px once Stop joined the bar.
     bar = st.container(horizontal=True, gap="small", vertical_alignment="center", key=CONTROL_BAR)
     bar.button("Run", icon=":material/play_arrow:", key=key("run"), type="primary", disabled=not can_run,
-               on_click=start_run, args=(state, config), help="Start a new run with the current settings.")
+               on_click=start_run, args=(state, config), shortcut=SHORTCUTS["run"],
+               help=_keyed("Start a new run with the current settings.", "run"))
     bar.button("Pause", icon=":material/pause:", key=key("pause"), disabled=not state.training,
-               on_click=pause, args=(state,))
+               on_click=pause, args=(state,), shortcut=SHORTCUTS["pause"],
+               help=_keyed("Halt the run where it is; Resume continues it.", "pause"))
     bar.button("Resume", icon=":material/resume:", key=key("resume"), disabled=not paused, on_click=resume,
-               args=(state, config), help="Continue the paused run where it stopped.")
+               args=(state, config), shortcut=SHORTCUTS["resume"],
+               help=_keyed("Continue the paused run where it stopped.", "resume"))
     bar.button("Stop", icon=":material/stop:", key=key("stop"), disabled=not (state.training or paused),
                on_click=stop, args=(state,),
                help="End this run here: its charts stay (and it can be pinned); Run starts a new one.")
     for count in (1, 10, 100):
         bar.button(f"Step ×{count}", key=key(f"step{count}"), disabled=not can_run or state.training,
-                   on_click=step, args=(state, config, count),
-                   help=f"Advance {count} update{'s' if count > 1 else ''}, then stop.")
+                   on_click=step, args=(state, config, count), shortcut=SHORTCUTS.get(f"step{count}"),
+                   help=(_keyed("Advance 1 update, then stop.", "step1") if count == 1
+                         else f"Advance {count} updates, then stop."))
     bar.button("Reset", icon=":material/restart_alt:", key=key("reset"), on_click=reset, args=(state,),
-               help="Forget this run and start from the initial parameters.")
+               shortcut=SHORTCUTS["reset"], help=_keyed("Forget this run and start from the initial parameters.",
+                                                        "reset"))
     if stale and state.training and state.resumed_under != config:
         halt(state)  # a setting changed mid-run: the old run halts where it is
