@@ -499,10 +499,11 @@ class DashboardPage:
 
     # controls
     def button(self, name: str) -> Any:
-        """A button by its accessible name; a Material icon's ligature may precede the label."""
+        """A button by its accessible name; a Material icon's ligature may precede the label, and the
+        name of its keyboard shortcut ("Shortcut G", ui.page.controls.SHORTCUTS) may follow it."""
         # The app's own buttons only: Streamlit's header shows a "Stop" of its own while a script runs.
         app = self.page.locator('[data-testid="stMain"], [data-testid="stSidebar"]')
-        return app.get_by_role("button", name=re.compile(rf"(^|\s|[a-z_]){re.escape(name)}$"))
+        return app.get_by_role("button", name=re.compile(rf"(^|\s|[a-z_]){re.escape(name)}( Shortcut \S+)?$"))
 
     def click(self, name: str) -> None:
         self.button(name).first.click()

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fitcore import QuadraticLoss
-from fitcore.landscape import Landscape, SliceAxes, frame_for, visible_path
+from fitcore.landscape import Landscape, SliceAxes, frame_for, pick_points, visible_path
 
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, NOW, PATH_POINTS, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, fmt4,
                    live, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest, vega_spec)
@@ -23,6 +23,7 @@ BAND_SCHEME = "viridis"
 PATH_COLOR = "#FFFFFF"
 MARK_ORDER = ["start", "optimum", "current"]
 LANDSCAPE_HEIGHT = 400  # the whole chart, title and axes included
+PICK_SELECTION = "start"  # the landscape's click selection at rest: where the next run starts
 
 
 @functools.lru_cache(maxsize=None)
@@ -79,8 +80,15 @@ def landscape_2d_spec(px: str, py: str, domain: tuple[tuple[float, float], tuple
     current = alt.Chart(live("current")).mark_point(size=170, filled=True, stroke="#000000", strokeWidth=1,
                                                     clip=True, opacity=1).encode(
         x=x, y=y, color=colors, shape=shapes, tooltip=tooltip)
-    return vega_spec(alt.layer(bands, path, fixed, halo, labels, current).properties(
-        height=LANDSCAPE_HEIGHT, title="Loss landscape"))
+    layers = [bands, path, fixed, halo, labels, current]
+    if at_rest:
+        # A click anywhere on the picture picks the nearest of an even grid of invisible points
+        # (fitcore.landscape.pick_points): the page starts the next run there.
+        pick = alt.selection_point(name=PICK_SELECTION, fields=["p1", "p2"], nearest=True, on="click")
+        layers.append(alt.Chart(live("pick")).mark_point(opacity=0, size=10).encode(
+            x=x, y=y, tooltip=[alt.Tooltip("p1:Q", title=f"click to start at {px}", format=".3g"),
+                               alt.Tooltip("p2:Q", title=py, format=".3g")]).add_params(pick))
+    return vega_spec(alt.layer(*layers).properties(height=LANDSCAPE_HEIGHT, title="Loss landscape"))
 
 
 def label_positions(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -162,6 +170,9 @@ def landscape_chart(quad: QuadraticLoss, param_names: Sequence[str], path_steps:
                                       loss=quad.loss(path[shown]) if len(path) else np.empty(0)),
                    "current": live_table(("p1", "p2", "loss"), p1=[here[0]], p2=[here[1]], kind="current",
                                          step=np.nan, loss=[float(quad.loss(current))])}
+    if at_rest:
+        targets = pick_points(land.lo, land.hi)
+        tables_live["pick"] = live_table(("p1", "p2"), p1=targets[:, 0], p2=targets[:, 1])
     domain = ((float(land.lo[0]), float(land.hi[0])), (float(land.lo[1]), float(land.hi[1])))
     spec = landscape_2d_spec(axes.labels[0], axes.labels[1], domain, at_rest)
     return Chart(spec, tables_live, tables, text, caption=slice_subtitle(axes, param_names, eigen) + ".")

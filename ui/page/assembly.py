@@ -1,6 +1,7 @@
 """One demo page: sidebar → config → controls → charts → live loop. Every demo page is this."""
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import streamlit as st
@@ -24,6 +25,8 @@ from ui.panels.pace import pace_panel
 from ui.panels.replay import replay_bar
 from ui.panels.stepmath import math_panel
 from ui.page.settings import config_from_values, runs_on_device
+from ui import charts
+from ui.page.start import chosen_start_note, start_picked, with_chosen_start
 from ui.page.state import DemoState, demo_state, widget_key
 from ui.page.view import TrainView, live_frame
 
@@ -95,9 +98,7 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         st.warning(state.url_notice, icon=":material/link:")
         state.url_notice = None
     try:
-        config: RunConfig | None = config_from_values(problem, values)
-        if state.start is not None:
-            config = config.replace(start=state.start)
+        config: RunConfig | None = with_chosen_start(config_from_values(problem, values), state)
         config_error = None
     except ConfigError as error:
         config, config_error = None, str(error)
@@ -162,9 +163,11 @@ def train_panel(context: PageContext) -> TrainView | None:
         st.info("These settings cannot run; the sidebar says why.")
         return None
     replayed = replay_bar(context.problem.id, context.state, run)
-    view = TrainView(shown, lambda: landscape_axes(context.problem))
+    on_pick = functools.partial(start_picked, context.state, charts.PICK_SELECTION)
+    view = TrainView(shown, lambda: landscape_axes(context.problem), on_pick)
     live = context.state.training and not context.stale
     preparing = live and run is not None and not run.prepared
     view.draw(shown, replayed if replayed is not None else live_frame(shown), context.state.pinned,
               bool(context.values["logx"]), context.stale, training=live and not preparing, preparing=preparing)
+    chosen_start_note(context.problem, context.state)
     return view

@@ -1,6 +1,7 @@
 """The training view every demo page shares: placeholders drawn once, redrawn while it trains."""
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -22,6 +23,7 @@ from ui.style import METRICS_ROW
 
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
 FRAMEWORK_MODULES = {"torch": "torch", "tensorflow": "tensorflow"}  # whose first import takes seconds
+PICK_KEY = "landscape_pick"  # the landscape's selection widget (one per page: drawn once, at rest)
 SLOW_INTERVAL = 1.0  # seconds between redraws of the readouts that change slowly, while training
 
 
@@ -37,14 +39,16 @@ class Frame:
     path: np.ndarray
 
 
-def draw_chart(slot: Any, chart: charts.Chart, static_bytes: dict[str, bytes] | None = None) -> None:
+def draw_chart(slot: Any, chart: charts.Chart, static_bytes: dict[str, bytes] | None = None,
+               **selection: Any) -> None:
     """Every chart on every page goes through here: same spec, new data, alt text.
 
     The frontend treats the alt text as part of the chart's spec: a changed alt re-embeds the
     whole chart. Live redraws must therefore keep it fixed (the builders add numbers at rest only).
+    ``selection`` (key, on_select, selection_mode) makes a chart drawn once per script a widget.
     """
     slot.vega_lite_chart(spec=chart.with_data(static_bytes), width="stretch" if chart.stretch else "content",
-                         alt=chart.alt_text)
+                         alt=chart.alt_text, **selection)
 
 
 def live_frame(run: Run) -> Frame:
@@ -96,8 +100,12 @@ def status_message(run: Run | None, stale: bool) -> tuple[str, str]:
 class TrainView:
     """Placeholders for one page's training view; ``draw`` refills them with a frame of a run."""
 
-    def __init__(self, run: Run, pick_axes: Callable[[], SliceChoice | None]) -> None:
+    def __init__(self, run: Run, pick_axes: Callable[[], SliceChoice | None],
+                 on_pick: Callable[..., None] | None = None) -> None:
         self.problem = run.problem
+        # Called as on_pick(widget key, slice axes, frame low corner, high corner) when the learner
+        # clicks the landscape at rest; None: the landscape is only a picture.
+        self.on_pick = on_pick
         self.status = st.empty()
         self.metrics = [column.empty() for column in st.container(key=METRICS_ROW).columns(5)]
         top = st.columns(2)
@@ -140,9 +148,9 @@ class TrainView:
             self._static[name] = cached
         return cached[1]
 
-    def _draw(self, slot: Any, name: str, chart: charts.Chart) -> None:
+    def _draw(self, slot: Any, name: str, chart: charts.Chart, **selection: Any) -> None:
         cached = self._static.get(name)
-        draw_chart(slot, chart, cached[2] if cached is not None else None)
+        draw_chart(slot, chart, cached[2] if cached is not None else None, **selection)
 
     def _due(self, name: str, training: bool) -> bool:
         """Whether a readout that changes slowly (rate, elapsed time, progress, derived values) is due:
@@ -254,7 +262,12 @@ class TrainView:
             quad, start, slice_axes, land))
         chart = charts.landscape_chart(quad, problem.param_names, frame.steps, frame.path, frame.params, start,
                                        slice_axes, land_static, at_rest, land, bool(choice and choice.eigen))
-        self._draw(self.landscape, "landscape", chart)
+        picking = {}
+        if at_rest and slice_axes is not None and self.on_pick is not None:
+            key = f"{problem.id}:{PICK_KEY}"
+            picking = {"key": key, "on_select": functools.partial(self.on_pick, key, slice_axes, land.lo, land.hi),
+                       "selection_mode": [charts.PICK_SELECTION]}
+        self._draw(self.landscape, "landscape", chart, **picking)
         if self._changed("landscape_note", chart.caption):
             if chart.caption:
                 self.landscape_note.caption(chart.caption)

@@ -1,0 +1,66 @@
+"""A start picked on the loss landscape (ui.page.start): the chart's selection becomes the next run's θ₀.
+
+AppTest cannot click a Vega chart, so the selection the browser would send is handed to the landscape's
+own on_select handler here; tests/browser/test_landscape_pick.py clicks the real chart."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fitcore import Run, RunConfig
+from fitcore.landscape import SliceChoice, run_landscape
+from ui.page.start import picked_point, start_picked, with_chosen_start
+from ui.page.state import DemoState
+
+from test_dashboard import assert_no_exception, demo_state, metric, open_page
+
+PAGE = "quadratic-recovery"
+
+
+@pytest.mark.parametrize("selection", [None, {}, {"selection": {}}, {"selection": {"start": []}},
+                                       {"selection": {"start": [{"p1": 1.0}]}}])
+def test_that_a_selection_without_a_point_picks_nothing(selection):
+    assert picked_point(selection, "start") is None
+
+
+def test_that_a_selection_gives_its_point():
+    point = picked_point({"selection": {"start": [{"p1": 0.25, "p2": -3.5}]}}, "start")
+    np.testing.assert_array_equal(point, [0.25, -3.5])
+
+
+def _slice():
+    run = Run(RunConfig.notebook(PAGE))
+    held = run.data.init.astype(np.float64)
+    return run_landscape(run.quad, SliceChoice(0, 1), ("a", "b", "c"), held, held, np.empty((0, 3)))
+
+
+def test_that_the_handler_sets_the_start_and_forgets_the_old_run(monkeypatch):
+    import streamlit as st
+    axes, land = _slice()
+    state = DemoState()
+    state.run = Run(RunConfig.notebook(PAGE))
+    monkeypatch.setattr(st, "session_state", {"pick": {"selection": {"start": [{"p1": 0.31234, "p2": -2.98765}]}}})
+    start_picked(state, "start", "pick", axes, land.lo, land.hi)
+    assert state.run is None
+    a, b, c = state.start
+    assert (a, b) == (0.312, -2.99) and c == pytest.approx(axes.origin[2])
+    assert with_chosen_start(RunConfig.notebook(PAGE), state).start == state.start
+
+
+def test_that_a_start_that_does_not_fit_the_problem_is_forgotten():
+    state = DemoState()
+    state.start = (1.0, 2.0)  # two numbers for three parameters
+    assert with_chosen_start(RunConfig.notebook(PAGE), state).start is None
+    assert state.start is None
+
+
+def test_that_the_page_shows_and_trains_from_the_chosen_start():
+    at = open_page(PAGE, {"impl": "numpy", "steps": "30"})
+    demo_state(at, PAGE).start = (0.5, -3.0, 2.0)
+    at.run()
+    assert_no_exception(at)
+    expected = Run(RunConfig.notebook(PAGE, impl="numpy", steps=30, start=(0.5, -3.0, 2.0)))
+    assert any("Start you chose (on the landscape or by hand): a = 0.5, b = -3, c = 2" in c.value for c in at.caption)
+    assert float(metric(at, "Loss")) == pytest.approx(expected.initial_loss, rel=1e-3)
+    at.button(key=f"{PAGE}:forget_start").click().run()
+    assert demo_state(at, PAGE).start is None
