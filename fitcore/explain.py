@@ -23,8 +23,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .analytic import ExactState, ExactTrajectory, loss_scale, quadratic_loss
-from .config import RunConfig, dataset_of
+from .analytic import ExactState, ExactTrajectory, QuadraticLoss, loss_scale, quadratic_loss
+from .config import RunConfig
 from .engine import Run
 from .experiment import experiment_of, step_settings
 from .impl import TrainState
@@ -144,14 +144,15 @@ def explain_step(config: RunConfig, data: Dataset, state: TrainState, shown: int
 
 # --- the state at any step (replay) -------------------------------------------------------------
 
-def exact_state(config: RunConfig, data: Dataset, step: int) -> TrainState:
+def exact_state(config: RunConfig, data: Dataset, step: int, quad: QuadraticLoss | None = None) -> TrainState:
     """θ (and the momentum buffer) after ``step`` updates, in closed form, float64.
 
     SGD with any schedule and momentum with a constant learning rate: the analytic engine's
     cases (``AnalyticUnsupported`` otherwise). The cost does not grow with ``step`` for a
-    constant rate; a changing one multiplies ``step`` scalar factors per eigen-direction.
+    constant rate; a changing one multiplies ``step`` scalar factors per eigen-direction. ``quad`` is
+    the data's loss where the caller has it (a run's experiment); otherwise it is solved here.
     """
-    quad = quadratic_loss(data, config.reduction)
+    quad = quadratic_loss(data, config.reduction) if quad is None else quad
     trajectory = ExactTrajectory(quad, config.optimizer, config.schedule.is_constant)
     init = data.init.astype(np.float64)
     exact = trajectory.to_eigen(init, np.zeros_like(init), 0)
@@ -207,7 +208,7 @@ def state_at(run: Run, step: int, recompute: Callable[[RunConfig, int], TrainSta
         return None
     recorded = recorded_params(run, step)
     if config.impl == "analytic":
-        exact = exact_state(config, run.data, step)
+        exact = exact_state(config, run.data, step, run.quad)
         if recorded is not None:
             exact = TrainState(recorded, exact.slots, step)
         return StateAt(exact, "exact")

@@ -9,6 +9,7 @@ import pytest
 
 import fitcore.explain as explain
 from fitcore import OPTIMIZERS, Run, RunConfig, Schedule, get_problem, make_dataset
+from fitcore.config import dataset_of
 from fitcore.explain import (exact_state, explain_step, largest_difference, numpy_state, recorded_params,
                              start_state, state_at)
 from fitcore.impl import TrainState
@@ -247,4 +248,4 @@ def test_that_a_polynomial_fit_to_your_own_function_is_explained_as_its_run_comp
     ex = explain_step(config, run.data, run.state())
     run.advance(max_steps=1)
     assert np.array_equal(ex.new_params, run.current_params)
-    assert np.array_equal(explain.dataset_of(config).y, run.data.y)
+    assert np.array_equal(dataset_of(config).y, run.data.y)

@@ -65,7 +65,7 @@ def slider_steps(run: Run, shown: int) -> list[int]:
 def frame_at(run: Run, step: int) -> Frame:
     """What the charts show at ``step``: the recorded snapshot, or the exact iterate between records."""
     if is_exact(run) and recorded_params(run, step) is None:
-        return replay_frame(run, step, exact_state(run.config, run.data, step).params)
+        return replay_frame(run, step, exact_state(run.config, run.data, step, run.quad).params)
     return replay_frame(run, step)
 
 

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 import pandas as pd
 import streamlit as st
 
-from fitcore import FRAMEWORK_NAMES, IMPLEMENTATIONS, Problem, Run, RunConfig, is_available
-from fitcore.explain import (RECOMPUTE_LIMIT, StateAt, StepExplanation, dataset_of, explain_step, largest_difference,
+from fitcore import FRAMEWORK_NAMES, IMPLEMENTATIONS, Problem, Run, RunConfig, experiment_of, is_available
+from fitcore.explain import (RECOMPUTE_LIMIT, StateAt, StepExplanation, explain_step, largest_difference,
                              numpy_state, start_state, state_at)
 from fitcore.impl import TrainState
 from fitcore.optim import ADAM_BETAS, EPS, KERAS_RESIDUALS, MOMENTUM, RMS_ALPHA
@@ -308,7 +308,7 @@ def math_panel(context: PageContext) -> None:
     if shown is not None and run is not None:
         explained_config, data, train_state = run.config, run.data, shown.state
     elif config is not None:
-        explained_config, data = config, dataset_of(config)
+        explained_config, data = config, experiment_of(config).data
         train_state = start_state(data, config.optimizer)
     else:
         st.info("These settings cannot run; the sidebar says why.")
