@@ -12,14 +12,15 @@ import numpy as np
 
 from ..config import RunConfig
 from ..custom import CUSTOM_ID, EMBED_LIMIT, parse_function, script_problem, standardisation
+from ..experiment import experiment_of
 from ..impl import IMPLEMENTATIONS, Implementation
 from ..problems import NotebookVariant, Problem, Sample
 
 
 @dataclass(frozen=True)
 class _RunFacts:
-    """What only a prepared run knows: the problem as built for these settings, and its log plan and
-    divergence limit (both depend on the data)."""
+    """What only the prepared experiment knows: the problem as built for these settings, and its log plan
+    and divergence limit (both depend on the data)."""
 
     problem: Problem
     log_every: int
@@ -28,10 +29,10 @@ class _RunFacts:
 
 
 def _run_facts(config: RunConfig) -> _RunFacts:
-    """The one place export prepares a run, to read facts that depend on the data."""
-    from ..engine import Run
-    run = Run(config)  # builds the data and the loss's spectrum; imports no framework
-    return _RunFacts(run.problem, run.log_every, run.log_phase, run.divergence_limit)
+    """The one place export reads the prepared experiment (shared, built once per configuration; it
+    imports no framework), for the facts that depend on the data."""
+    experiment = experiment_of(config)
+    return _RunFacts(experiment.problem, experiment.log_every, experiment.log_phase, experiment.divergence_limit)
 
 
 def style_of(config: RunConfig) -> str:
