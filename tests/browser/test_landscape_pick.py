@@ -25,3 +25,16 @@ def test_that_a_click_on_the_landscape_starts_the_next_run_there(dashboard: Dash
     dashboard.click("Run")
     dashboard.wait_for_status("Completed", timeout=120)
     assert dashboard.exceptions() == []
+
+
+def test_that_a_click_on_the_loss_curve_replays_that_step(dashboard: DashboardPage) -> None:
+    dashboard.open("linear-2x", {"impl": "numpy", "steps": "20"})
+    dashboard.click("Run")
+    dashboard.wait_for_status("Completed", timeout=120)
+    dashboard.wait_until_idle()
+    loss = dashboard.page.locator('[data-testid="stVegaLiteChart"][aria-label^="Loss against step"]')
+    loss.scroll_into_view_if_needed()
+    box = loss.locator("canvas").first.bounding_box()
+    dashboard.page.mouse.click(box["x"] + 0.4 * box["width"], box["y"] + 0.5 * box["height"])
+    dashboard.page.get_by_text("Replaying step").first.wait_for(timeout=60_000)
+    assert dashboard.exceptions() == []

@@ -22,6 +22,7 @@ PANEL_MIN_HEIGHT = 64  # a parameter's panel: room for three labels that do not 
 # highest of the next (0.000 right over 1.0).
 PANEL_EDGE = 10
 PX_PER_TICK = 36  # one y label per this many pixels of a panel's height: three on 3 panels, two on 4 or more
+STEP_SELECTION = "step"  # the loss chart's click selection at rest: the step to replay
 LONG_RUN = 100_000  # steps from which the step axis reads 200k, 1M
 
 
@@ -90,7 +91,14 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
     marker = alt.Chart(live("marker")).mark_point(size=90, filled=True, color=NOW, clip=True).encode(
         x=x, y=y, tooltip=tooltip)
     layers = [others] if pinned else []
-    return vega_spec(alt.layer(*layers, optimum, below, curve, marker).properties(height=HEIGHT, title="Loss"))
+    picks = []
+    if at_rest:  # a click near the curve picks its nearest recorded step (invisible points: a line has no
+        # nearest-point picking of its own); the page replays that step
+        picks = [alt.Chart(live("curve")).mark_point(opacity=0, size=10, clip=True).encode(
+            x=x, y=y, tooltip=tooltip).add_params(
+            alt.selection_point(name=STEP_SELECTION, fields=["step"], nearest=True, on="click"))]
+    return vega_spec(alt.layer(*layers, optimum, below, curve, marker, *picks).properties(height=HEIGHT,
+                                                                                        title="Loss"))
 
 
 def loss_static(pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> dict[str, pd.DataFrame]:

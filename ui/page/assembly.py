@@ -22,7 +22,7 @@ from ui.panels.lessons import lessons_panel
 from ui.page.limits import run_limits, steps_notice
 from ui.page.live import step_now, train_live
 from ui.panels.pace import pace_panel
-from ui.panels.replay import replay_bar
+from ui.panels.replay import can_replay, replay_bar, step_picked
 from ui.panels.stepmath import math_panel
 from ui.page.settings import config_from_values, runs_on_device
 from ui import charts
@@ -164,7 +164,9 @@ def train_panel(context: PageContext) -> TrainView | None:
         return None
     replayed = replay_bar(context.problem.id, context.state, run)
     on_pick = functools.partial(start_picked, context.state, charts.PICK_SELECTION)
-    view = TrainView(shown, lambda: landscape_axes(context.problem), on_pick)
+    on_step = functools.partial(step_picked, context.state, run, charts.STEP_SELECTION) \
+        if can_replay(context.state, run) else None
+    view = TrainView(shown, lambda: landscape_axes(context.problem), on_pick, on_step)
     live = context.state.training and not context.stale
     preparing = live and run is not None and not run.prepared
     view.draw(shown, replayed if replayed is not None else live_frame(shown), context.state.pinned,

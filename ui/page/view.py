@@ -23,6 +23,7 @@ from ui.style import METRICS_ROW
 
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
 FRAMEWORK_MODULES = {"torch": "torch", "tensorflow": "tensorflow"}  # whose first import takes seconds
+STEP_KEY = "loss_pick"  # the loss chart's selection widget (drawn once, at rest, over a run to replay)
 PICK_KEY = "landscape_pick"  # the landscape's selection widget (one per page: drawn once, at rest)
 SLOW_INTERVAL = 1.0  # seconds between redraws of the readouts that change slowly, while training
 
@@ -101,11 +102,12 @@ class TrainView:
     """Placeholders for one page's training view; ``draw`` refills them with a frame of a run."""
 
     def __init__(self, run: Run, pick_axes: Callable[[], SliceChoice | None],
-                 on_pick: Callable[..., None] | None = None) -> None:
+                 on_pick: Callable[..., None] | None = None, on_step: Callable[[str], None] | None = None) -> None:
         self.problem = run.problem
         # Called as on_pick(widget key, slice axes, frame low corner, high corner) when the learner
         # clicks the landscape at rest; None: the landscape is only a picture.
         self.on_pick = on_pick
+        self.on_step = on_step  # on_step(widget key) when the learner clicks the loss curve at rest
         self.status = st.empty()
         self.metrics = [column.empty() for column in st.container(key=METRICS_ROW).columns(5)]
         top = st.columns(2)
@@ -218,9 +220,14 @@ class TrainView:
         label = "true" if problem.true_params is not None else "least-squares"
         axes = None if at_rest else charts.live_frame_for(run.total_steps, run.initial_loss, quad.optimum_loss,
                                                           start, np.array(targets, dtype=np.float64))
+        stepping = {}
+        if at_rest and self.on_step is not None:
+            key = f"{problem.id}:{STEP_KEY}"
+            stepping = {"key": key, "on_select": functools.partial(self.on_step, key),
+                        "selection_mode": [charts.STEP_SELECTION]}
         self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
                                                         (frame.step, frame.loss), others, log_x, loss_static,
-                                                        at_rest=at_rest, frame=axes))
+                                                        at_rest=at_rest, frame=axes), **stepping)
         self.draw_loss_note(frame)
         params_static = self._static_table("params", id(run), lambda: charts.params_static(
             problem.param_names, targets, label))

@@ -7,6 +7,7 @@ restarts or changes it, and the replayed step ends as soon as the run moves on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -78,6 +79,21 @@ def replay_to(state: DemoState, run: Run, step: int, note: str = "") -> None:
         go_live(state)
     else:
         state.extras[REPLAY] = Replay(run, run.step, max(0, int(step)), note)
+
+
+def picked_step(selection: Any, name: str) -> int | None:
+    """The step a loss-curve selection holds (a recorded step: the curve's points are), or None."""
+    chosen = (selection or {}).get("selection", {}).get(name) or []
+    if not chosen or "step" not in chosen[0]:
+        return None
+    return int(chosen[0]["step"])
+
+
+def step_picked(state: DemoState, run: Run, name: str, key: str) -> None:
+    """The loss chart's on_select: replay the clicked step (the replay bar and every chart follow)."""
+    step = picked_step(st.session_state.get(key), name)
+    if step is not None and can_replay(state, run):
+        replay_to(state, run, min(max(step, 0), run.step))
 
 
 def _from_slider(state: DemoState, run: Run, key: str) -> None:
