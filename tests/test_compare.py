@@ -13,11 +13,12 @@ import pytest
 
 import fitcore
 from fitcore import FrameworkMissing, RunConfig, Schedule, StopConditions, get_problem, make_dataset, train
-from fitcore.compare import (DIGITS_CAP, FRAMEWORK_MAX_STEPS, OPTIMIZER_MAX_STEPS, SWEEP_EXACT_MAX_STEPS,
-                             SWEEP_LOOP_MAX_STEPS, Comparison, Job, Outcome, agreement, agreement_sentence, compare,
-                             difference_rows, diverging_region, exact_applies, framework_rows, pin_labels,
-                             plan_frameworks, plan_optimizers, plan_sweep, run_plan, significant_digits,
-                             summarize_sweep, sweep_grid, table_steps)
+from fitcore.compare import (FRAMEWORK_MAX_STEPS, OPTIMIZER_MAX_STEPS, SWEEP_EXACT_MAX_STEPS, SWEEP_LOOP_MAX_STEPS,
+                             Comparison, Job, Outcome, compare, exact_applies, plan_frameworks, plan_optimizers,
+                             plan_sweep, run_plan, sweep_grid)
+from fitcore.compare_report import (DIGITS_CAP, agreement, agreement_sentence, difference_rows, diverging_region,
+                                    framework_rows, significant_digits, summarize_sweep, table_steps)
+from fitcore.run_labels import pin_labels
 
 from conftest import FRAMEWORK_IMPLS, quadratic_of
 

@@ -14,7 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from fitcore.compare import Agreement, Outcome, SweepSummary
+from fitcore.compare import Outcome
+from fitcore.compare_report import Agreement, SweepSummary
 
 from .base import HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, thin, vega_spec
 

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from fitcore import Limits, RemoteRun, Run, RunConfig, WorkerPool
-from fitcore.compare import pin_labels
+from fitcore.run_labels import pin_labels
 
 from ui.page.limits import KNOBS, how_to_raise, max_pinned, run_limits, worker_count
 

@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from fitcore import RunConfig
-from fitcore.compare import (DIGITS_CAP, Comparison, Plan, agreement, agreement_sentence, difference_rows,
-                             framework_rows, plan_frameworks, plan_optimizers, plan_sweep, run_plan, setting_phrases,
-                             summarize_sweep)
+from fitcore.compare import Comparison, Plan, plan_frameworks, plan_optimizers, plan_sweep, run_plan
+from fitcore.compare_report import (DIGITS_CAP, agreement, agreement_sentence, difference_rows, framework_rows,
+                                    summarize_sweep)
+from fitcore.run_labels import setting_phrases
 
 from ui.charts import compare as compare_charts
 from ui.page.limits import compare_limit, max_pinned, run_limits

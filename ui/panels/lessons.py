@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from fitcore import Problem, RunConfig, is_available, missing_message
-from fitcore.compare import setting_phrases
+from fitcore.run_labels import setting_phrases
 from fitcore.lessons import Lesson, lessons_for
 
 from ui.page import sidebar
