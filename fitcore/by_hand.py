@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analytic import quadratic_loss
-from .config import MAX_START, RunConfig, dataset_of, problem_of
+from .config import MAX_START, RunConfig, problem_of
+from .experiment import experiment_of
 from .quadratic import QuadraticLoss
 
 # The demos with one or three parameters, where sliders can reach the optimum by hand.
@@ -65,9 +65,10 @@ class HandFit:
             raise ValueError(f"{problem.id} has no by-hand mode; demos with one: {', '.join(BY_HAND_PROBLEMS)}")
         self.config = config
         self.names: tuple[str, ...] = problem.param_names
-        data = self.data = dataset_of(config.replace(start=None))
-        self.start = data.init.astype(np.float64)
-        self.quad: QuadraticLoss = quadratic_loss(data, config.reduction)
+        experiment = experiment_of(config.replace(start=None))  # the run's own, shared: solved once
+        self.data = experiment.data
+        self.start = experiment.init
+        self.quad: QuadraticLoss = experiment.quad
         self._start_gradient = np.abs(self.quad.gradient(self.start))
 
     def read(self, params: tuple[float, ...] | list[float] | np.ndarray) -> HandReading:
