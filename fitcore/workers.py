@@ -23,6 +23,9 @@ pauses the run between two of its slices, carries it whole to the other worker a
 (the same numbers bit for bit: ``Run`` pickles its implementation's state); the session's commands wait
 for the move (tens of ms). Runs in PyTorch or TensorFlow stay where they are (moving one would import
 the framework and compile again over there, seconds).
+
+Its length is one idea: the pool and the ``RemoteRun`` handles it gives out speak one protocol (which worker
+holds which run, each command and its reply, a move between workers), so they are read together.
 """
 from __future__ import annotations
 
