@@ -15,22 +15,9 @@ from fitcore.by_hand import HandFit
 from fitcore.challenge_sets import challenges_for
 from fitcore.challenges import run_challenge
 
-from conftest import REPO
+from test_app_compare_lessons import act, open_page
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-def open_page(page_id: str) -> AppTest:
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
-    at.run()
-    at.switch_page(f"app_pages/{page_id.replace('-', '_')}.py")
-    act(at)
-    return at
-
-
-def act(at: AppTest) -> None:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def texts(at: AppTest) -> str:

@@ -301,10 +301,22 @@ class StepTrace:
         return (len(times) - 1) / (times[-1] - times[0])
 
     def last_click(self, label: str) -> float:
-        times = [t for t, text in self.clicks if text.endswith(label)]
+        times = [t for t, text in self.clicks if shows_label(text, label)]
         if not times:
             raise AssertionError(f"no click on a button labelled {label!r} was recorded")
         return times[-1]
+
+
+def button_name(label: str) -> re.Pattern[str]:
+    """A button's accessible name: a Material icon's ligature may precede the label, and the name of its
+    keyboard shortcut ("Shortcut G", ui.page.controls.SHORTCUTS) may follow it."""
+    return re.compile(rf"(^|\s|[a-z_]){re.escape(label)}( Shortcut \S+)?$")
+
+
+def shows_label(text: str, label: str) -> bool:
+    """Whether a button's text (its innerText) is this label: a Material icon's ligature may precede it and
+    its keyboard shortcut's key follow it, each on a line of its own."""
+    return re.search(rf"(^|\s|[a-z_]){re.escape(label)}(\s|$)", text) is not None
 
 
 def descendants(root: int) -> list[tuple[int, str]]:
@@ -503,7 +515,7 @@ class DashboardPage:
         name of its keyboard shortcut ("Shortcut G", ui.page.controls.SHORTCUTS) may follow it."""
         # The app's own buttons only: Streamlit's header shows a "Stop" of its own while a script runs.
         app = self.page.locator('[data-testid="stMain"], [data-testid="stSidebar"]')
-        return app.get_by_role("button", name=re.compile(rf"(^|\s|[a-z_]){re.escape(name)}( Shortcut \S+)?$"))
+        return app.get_by_role("button", name=button_name(name))
 
     def click(self, name: str) -> None:
         self.button(name).first.click()

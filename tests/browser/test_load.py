@@ -40,7 +40,7 @@ from ui.page.view import short_number
 from conftest import unavailable
 
 from .conftest import _missing
-from .harness import (CHROMIUM, CHROMIUM_FLAGS, PROJECTOR, REPO, STEP_METRIC_READER, ProcessGroupMemory, StreamlitServer,
+from .harness import (button_name, shows_label, CHROMIUM, CHROMIUM_FLAGS, PROJECTOR, REPO, STEP_METRIC_READER, ProcessGroupMemory, StreamlitServer,
                       descendants, write_measurements)
 
 pytestmark = pytest.mark.browser
@@ -106,8 +106,8 @@ RECORDER = """
   if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
 })();
 """
-RUN_BUTTON = re.compile(r"(^|\s|[a-z_])Run$")
-ANYWAY = re.compile(r"(^|\s|[a-z_])Run anyway$")
+RUN_BUTTON = button_name("Run")
+ANYWAY = button_name("Run anyway")
 STATUS_WIDGET = '[data-testid="stStatusWidget"]'
 
 
@@ -217,7 +217,7 @@ async def one_user(browser: Any, server: StreamlitServer, page_path: str, query:
             await page.wait_for_timeout(250)
         await wait_until_idle(page, deadline)
         changes, clicks = await page.evaluate("() => [window.__steps, window.__clicks]")
-        clicked = next(t for t, text in reversed(clicks) if text.endswith("Run")) / 1000
+        clicked = next(t for t, text in reversed(clicks) if shows_label(text, "Run")) / 1000
         during = [t / 1000 for t, _ in changes if t / 1000 >= clicked]
         outcome.run_to_finished_s = during[-1] - clicked if during else None
         outcome.update_intervals_s = [b - a for a, b in zip(during, during[1:])]

@@ -172,7 +172,7 @@ def test_that_pause_halts_the_run_within_half_a_second_and_resume_and_stop_go_on
     dashboard.wait_until_idle()
     assert dashboard.step() == final == sent_steps[-1][1], "the page does not show the step the run stopped at"
     alerts = dashboard.page.locator('[data-testid="stAlert"]').all_inner_texts()
-    assert any(f"Paused at step {final:,} of 1,000,001." in text for text in alerts), alerts
+    assert any(f"Paused at step {final:,} of 1,000,001." in text for text in alerts), (alerts, trace.clicks)
     dashboard.page.wait_for_timeout(1000)
     assert dashboard.step() == final, "the step advanced after the page showed Paused"
     assert dashboard.exceptions() == []

@@ -12,7 +12,9 @@ from typing import Callable
 
 import streamlit as st
 from streamlit.logger import get_logger
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from fitcore import FrameworkMissing, RemoteRun, Run, WorkerError
 
@@ -69,11 +71,12 @@ def train_live(state: DemoState, rate: int, slot: st.delta_generator.DeltaGenera
             else:
                 _train(state, run, rate, slot, redraw)
     except StopException:
-        # Streamlit's own header Stop, or the session closing, stops the script (a click reruns it instead):
-        # the run ends as our Stop ends it, rather than resuming at the next click (in this process) or
-        # training on in its worker with no page left to show it.
-        run.stop()
-        state.training = False
+        # Streamlit's own header Stop, or the session closing: the run ends as our Stop ends it, rather than
+        # resuming at the next click (in this process) or training on in its worker with no page left to
+        # show it. A click stops the script too (runner.fastReruns) and then its callback decides.
+        if stopped_without_a_rerun():
+            run.stop()
+            state.training = False
         raise
     finally:
         # A worker's run trains on after its page's script ends (a click's callback halts it, and logs that).
@@ -86,6 +89,21 @@ def log_halted(run: Run) -> None:
     """In the server's log: when a click (or the end) stopped the training, for whoever watches the load."""
     LOG.info("training halted at step %d of %d (%s; unix time %.3f)", run.step, run.total_steps, run.status,
              time.time())
+
+
+def stopped_without_a_rerun(settle: float = 0.1) -> bool:
+    """Whether the StopException this script caught ends it for good (the header Stop, the session closing)
+    rather than making way for a click's rerun. With ``runner.fastReruns`` (on here and forced on by
+    Community Cloud) a click stops the running script as the header Stop does, but the session then hands
+    the click to a new script runner at once; Streamlit has no public way to ask, so this compares the
+    session's current runner with this script's. Outside a server (AppTest) a stop is taken as final."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not Runtime.exists():
+        return True
+    time.sleep(settle)  # the session replaces its runner right after stopping this one, on its event loop
+    info = Runtime.instance()._session_mgr.get_session_info(ctx.session_id)
+    runner = getattr(info.session, "_scriptrunner", None) if info is not None else None
+    return runner is None or getattr(runner, "_requests", None) is ctx.script_requests
 
 
 def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.DeltaGenerator,
