@@ -98,11 +98,15 @@ def stopped_without_a_rerun(settle: float = 0.1) -> bool:
     the click to a new script runner at once; Streamlit has no public way to ask, so this compares the
     session's current runner with this script's. Outside a server (AppTest) a stop is taken as final."""
     ctx = get_script_run_ctx(suppress_warning=True)
-    if ctx is None or not Runtime.exists():
+    runtime = Runtime.instance() if Runtime.exists() else None
+    if ctx is None or type(runtime) is not Runtime:  # AppTest puts a mock in the Runtime's place
         return True
     time.sleep(settle)  # the session replaces its runner right after stopping this one, on its event loop
-    info = Runtime.instance()._session_mgr.get_session_info(ctx.session_id)
-    runner = getattr(info.session, "_scriptrunner", None) if info is not None else None
+    try:
+        info = runtime._session_mgr.get_session_info(ctx.session_id)
+        runner = info.session._scriptrunner if info is not None else None
+    except AttributeError:  # a Streamlit whose internals moved: take the stop as final, as before
+        return True
     return runner is None or getattr(runner, "_requests", None) is ctx.script_requests
 
 
