@@ -185,3 +185,21 @@ def test_that_pause_halts_the_run_within_half_a_second_and_resume_and_stop_go_on
     assert dashboard.step() >= resumed > final
     assert dashboard.button("Resume").first.is_disabled()
     assert dashboard.exceptions() == []
+
+
+def test_that_streamlits_header_stop_ends_the_run_as_our_stop_does(dashboard: DashboardPage) -> None:
+    # The header's Stop and a click both stop the running script (runner.fastReruns); only the header's must
+    # end the run (a click on Pause pauses it: the test above).
+    dashboard.open("quadratic-recovery")
+    first = dashboard.start_long_run()
+    dashboard.wait_for_step_above(first, timeout=30)
+    dashboard.page.locator('[data-testid="stStatusWidget"]').get_by_role("button", name="Stop").click()
+    dashboard.page.wait_for_timeout(1500)
+    dashboard.page.locator("body").press("r")  # Streamlit's own rerun key: the page redraws the run's state
+    dashboard.wait_until_idle()
+    stopped = dashboard.step()
+    alerts = dashboard.page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any(f"Stopped by you at step {stopped:,}." in text for text in alerts), alerts
+    dashboard.page.wait_for_timeout(1000)
+    assert dashboard.step() == stopped, "the run trained on after the header's Stop"
+    assert dashboard.exceptions() == []
