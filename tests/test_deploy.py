@@ -62,7 +62,7 @@ def test_that_a_plain_text_search_finds_no_eval_or_exec_call_either() -> None:
 def test_that_the_server_config_sets_the_upload_limit_the_page_checks() -> None:
     server = tomllib.loads(CONFIG.read_text())["server"]
     assert server["maxUploadSize"] == KNOBS["max_upload_mb"].default == 5
-    page = (REPO / "ui" / "custom" / "page.py").read_text()
+    page = (REPO / "ui" / "custom" / "source_panel.py").read_text()
     assert "max_upload_size=" in page and "upload_limits()" in page
 
 
@@ -160,9 +160,10 @@ def test_that_no_cache_resource_holds_anything_trained() -> None:
     for path, node in decorated:
         body = ast.unparse(node)
         assert not TRAINED.search(body.split(":", 1)[1]), f"{path.relative_to(REPO)}:{node.name} caches training"
-    # a fact about the machine, and the server's worker processes (each run lives in one worker and belongs to
-    # the session holding its handle): neither is any session's training state
-    assert sorted(node.name for _, node in decorated) == ["_import_cost", "training_pool"]
+    # facts about the machine (a framework's import cost, the steps/s measured here that every session's pace
+    # panel reads), and the server's worker processes (each run lives in one worker and belongs to the
+    # session holding its handle): none is any session's training state
+    assert sorted(node.name for _, node in decorated) == ["_import_cost", "timed_on_this_server", "training_pool"]
 
 
 # --- the README says how to deploy -------------------------------------------------------------------------------
