@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
@@ -196,3 +196,14 @@ def require(impl: str) -> None:
     """Skip when the implementation's framework is absent; fail under CI, which installs everything."""
     if not fitcore.is_available(impl):
         unavailable(fitcore.missing_message(impl))
+
+
+def assert_same_run(got: Any, expected: Any) -> None:
+    """Two runs ended alike, bit for bit: status, step, reason, parameters, loss, history and log."""
+    assert (got.status, got.step, got.reason, got.message) == (expected.status, expected.step, expected.reason,
+                                                                expected.message)
+    np.testing.assert_array_equal(got.current_params, expected.current_params)
+    assert got.current_loss == expected.current_loss
+    for mine, theirs in zip(got.history.arrays(), expected.history.arrays()):
+        np.testing.assert_array_equal(mine, theirs)
+    assert got.log_text() == expected.log_text()

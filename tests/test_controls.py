@@ -18,6 +18,7 @@ import fitcore
 from fitcore import RunConfig
 
 import test_dashboard
+from conftest import assert_same_run
 from test_dashboard import (PAGE_FILES, assert_every_chart_finite, assert_no_exception, demo_state, enabled, key,
                             metric, open_page)
 
@@ -53,13 +54,7 @@ def assert_halted(at: AppTest) -> int:
 
 
 def assert_same_as_uninterrupted(run: fitcore.Run) -> None:
-    reference = fitcore.train(run.config)
-    assert (run.status, run.step, run.reason) == (reference.status, reference.step, reference.reason)
-    np.testing.assert_array_equal(run.current_params, reference.current_params)
-    assert run.current_loss == reference.current_loss
-    for got, expected in zip(run.history.arrays(), reference.history.arrays()):
-        np.testing.assert_array_equal(got, expected)
-    assert run.log_text() == reference.log_text()
+    assert_same_run(run, fitcore.train(run.config))
 
 
 def test_that_pause_halts_a_run_and_resume_ends_exactly_where_an_uninterrupted_run_ends() -> None:

@@ -15,7 +15,7 @@ from fitcore import (HISTORY_CAP, History, Limits, Run, RunConfig, Schedule, Sto
 from fitcore.notebook_log import MAX_LOG_LINES
 from fitcore.stopping import DIVERGENCE_FACTOR
 
-from conftest import ALL_IMPLS, assert_losses_close, assert_params_close, quadratic_of, reference_run, require
+from conftest import ALL_IMPLS, assert_losses_close, assert_params_close, assert_same_run, quadratic_of, reference_run, require
 
 
 def data_of(config: RunConfig) -> fitcore.Dataset:
@@ -442,12 +442,7 @@ def test_that_a_run_carried_as_a_pickle_goes_on_bit_for_bit_as_the_run_it_was(se
     carried.advance()
     expected = run  # the same run, gone on where it was (float64 blocks round by where a run resumes)
     expected.advance()
-    assert (carried.status, carried.step, carried.message) == (expected.status, expected.step, expected.message)
-    np.testing.assert_array_equal(carried.current_params, expected.current_params)
-    assert carried.current_loss == expected.current_loss
-    for got, wanted in zip(carried.history.arrays(), expected.history.arrays()):
-        np.testing.assert_array_equal(got, wanted)
-    assert carried.log_text() == expected.log_text()
+    assert_same_run(carried, expected)
 
 
 def test_that_a_run_not_yet_begun_is_carried_unprepared() -> None:
