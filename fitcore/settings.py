@@ -114,8 +114,10 @@ FIELDS: tuple[Field, ...] = (
           phrase="{} loss"),
     Field("dtype", "choice", "dtype", "dtype", "--dtype", "the floating-point type of data and parameters",
           phrase="{}"),
-    # one number per parameter, each within the bounds; unset: where the seed or the notebook starts
-    Field("start", "optional-floats", "Start θ₀", None, "--start",
+    # one number per parameter, each within the bounds; unset: where the seed or the notebook starts.
+    # The page draws no widget for it (a click on the landscape or the By hand tab chooses it); a link
+    # carries it as the CLI writes it, "start=0.5,-3,2", and a link without it starts where the data does.
+    Field("start", "optional-floats", "Start θ₀", "start", "--start",
           "θ₀, one number per parameter (default: where the seed or the notebook starts)",
           Bounds(-MAX_START, MAX_START)),
     Field("points", "int", "Points", "points", "--points", "number of data points", phrase="{:,} points"),

@@ -14,6 +14,7 @@ from fitcore import RunConfig
 from fitcore.by_hand import HandFit
 from fitcore.challenge_sets import challenges_for
 from fitcore.challenges import run_challenge
+from fitcore.engine import train
 
 from test_app_compare_lessons import act, open_page
 
@@ -91,3 +92,24 @@ def test_that_moving_a_slider_changes_the_loss_and_the_advice_and_finish_starts_
     assert state.run.config.impl == "numpy" and state.run.step > 0
     assert "Runs on this page start from your θ = (7)." in texts(at)
 
+
+
+def test_that_a_reveal_runs_the_questions_own_settings_whatever_the_sidebar_and_the_chosen_start_hold() -> None:
+    from test_dashboard import open_page as open_with_link
+    page = "quadratic-bias"
+    at = open_with_link(page, {"impl": "numpy", "lr": "0.3", "steps": "7", "start": "9"})
+    for challenge in challenges_for(page)[:3]:
+        outcome = challenge.outcome(run_challenge(challenge, page))  # the question's settings, nothing else
+        sidebar = challenge.outcome({label: train(config.replace(lr=0.3, steps=7, start=(9.0,), impl="numpy"))
+                                     for label, config in challenge.configs(page).items()})
+        if challenge.is_number:
+            at.number_input(key=f"{page}:predict_{challenge.key}").set_value(float(outcome.answer))
+        else:
+            at.radio(key=f"{page}:predict_{challenge.key}").set_value(outcome.answer)
+        act(at)
+        at.button(key=f"{page}:predict_{challenge.key}_reveal").click()
+        act(at)
+        assert outcome.said in texts(at) and sidebar.said not in texts(at), challenge.key
+    assert "3 of 3 right" in texts(at)
+    state = at.session_state[f"state:{page}"]
+    assert state.values["lr"] == 0.3 and state.start == (9.0,), "a reveal leaves the page's own settings alone"

@@ -11,6 +11,7 @@ finite number in the widget's range), not taken from the parser.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -61,8 +62,10 @@ def valid_choices(problem: Any) -> st.SearchStrategy[str]:
     words = [option.upper() if i % 2 else option
              for name in ("variant", "impl", "optimizer", "reduction", "dtype", "schedule")
              for i, option in enumerate(choices_for(problem, name))]
+    starts = st.lists(st.floats(min_value=-50, max_value=50), min_size=problem.n_params - 1,
+                      max_size=problem.n_params).map(lambda v: ",".join(map(repr, v)))  # θ₀, and one number short
     return st.one_of(st.sampled_from(words + ["1", "0", "yes", "off", "TRUE"]),
-                     st.floats(min_value=0, max_value=1000).map(repr), st.integers(0, 5000).map(str))
+                     st.floats(min_value=0, max_value=1000).map(repr), st.integers(0, 5000).map(str), starts)
 
 
 def query_strategy(problem: Any) -> st.SearchStrategy[dict[str, Any]]:
@@ -91,6 +94,11 @@ def meaning(problem: Any, setting: Setting, text: str) -> Any:
         return None
     if setting.kind == "optional-int" and text.lower() in ("", "none", "off", "notebook"):
         return None  # the seed: the notebook's own data and start
+    if setting.kind == "optional-floats":  # θ₀: the data's own start, or one number per parameter
+        if text.lower() in ("", "none", "off", "notebook"):
+            return None
+        numbers = [meaning(problem, dataclasses.replace(setting, kind="float"), part) for part in text.split(",")]
+        return tuple(numbers) if len(numbers) == problem.n_params and REFUSED not in numbers else REFUSED
     try:
         number = float(text)
     except (ValueError, OverflowError):

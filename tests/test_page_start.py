@@ -64,3 +64,41 @@ def test_that_the_page_shows_and_trains_from_the_chosen_start():
     assert float(metric(at, "Loss")) == pytest.approx(expected.initial_loss, rel=1e-3)
     at.button(key=f"{PAGE}:forget_start").click().run()
     assert demo_state(at, PAGE).start is None
+
+
+def test_that_a_link_opens_the_page_at_its_start_and_the_link_follows_the_chosen_start():
+    at = open_page(PAGE, {"impl": "numpy", "steps": "30", "start": "0.5,-3,2"})
+    state = demo_state(at, PAGE)
+    assert state.start == (0.5, -3.0, 2.0) and not at.warning
+    assert at.query_params["start"] == "0.5,-3.0,2.0"
+    expected = Run(RunConfig.notebook(PAGE, impl="numpy", steps=30, start=(0.5, -3.0, 2.0)))
+    assert float(metric(at, "Loss")) == pytest.approx(expected.initial_loss, rel=1e-3)
+    state.start = (1.0, 0.25, -4.0)  # as a click on the landscape leaves it
+    at.run()
+    assert at.query_params["start"] == "1.0,0.25,-4.0"
+
+
+def test_that_reset_forgets_the_chosen_start_and_the_link_no_longer_carries_it():
+    at = open_page(PAGE, {"impl": "numpy", "steps": "30", "start": "0.5,-3,2"})
+    at.button(key=f"{PAGE}:reset").click().run()
+    assert_no_exception(at)
+    assert demo_state(at, PAGE).start is None and "start" not in at.query_params
+    notebook = Run(RunConfig.notebook(PAGE, impl="numpy", steps=30))
+    assert float(metric(at, "Loss")) == pytest.approx(notebook.initial_loss, rel=1e-3)
+
+
+def test_that_a_click_on_a_one_parameter_picture_starts_at_its_theta(monkeypatch):
+    import streamlit as st
+    state = DemoState()
+    monkeypatch.setattr(st, "session_state", {"pick": {"selection": {"start": [{"theta": 3.14159}]}}})
+    start_picked(state, "start", "pick", None, np.array([-2.0]), np.array([8.0]))
+    assert state.start == (3.14,)  # a thousandth of the frame's span
+    assert with_chosen_start(RunConfig.notebook("linear-2x"), state).start == (3.14,)
+
+
+@pytest.mark.parametrize("page", ["linear-2x", "quadratic-bias"])
+def test_that_a_one_parameter_landscape_takes_clicks_at_rest(page):
+    at = open_page(page, {"impl": "numpy"})
+    [landscape] = [c for c in at.get("vega_lite_chart") if "landscape_pick" in c.proto.id]
+    assert list(landscape.proto.selection_mode) == ["start"]
+    assert '"fields": ["theta"]' in landscape.proto.spec or '"fields":["theta"]' in landscape.proto.spec

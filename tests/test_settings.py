@@ -43,7 +43,8 @@ def test_that_the_url_keys_are_the_ones_links_have_always_carried() -> None:
         "variant": "nb", "impl": "impl", "compiled": "compiled", "device": "device", "optimizer": "opt",
         "lr": "lr", "steps": "steps", "seed": "seed", "reduction": "red", "dtype": "dtype", "points": "points",
         "noise": "noise", "schedule": "sched", "gamma": "gamma", "step_size": "every", "lr_min": "lrmin",
-        "loss_below": "below", "plateau_tol": "plateau", "plateau_window": "window"}
+        "loss_below": "below", "plateau_tol": "plateau", "plateau_window": "window",
+        "start": "start"}  # θ₀ (a start chosen on the charts), added in December 2026: old links lack it
 
 
 def test_that_setting_values_and_config_from_settings_round_trip_every_row() -> None:
@@ -150,7 +151,8 @@ def test_that_every_row_has_a_cli_flag_that_sets_it(field) -> None:
 PAGE_VALUES = {"variant": "nn-rmsprop", "impl": "torch-nn", "compiled": True, "device": "auto",
                "optimizer": "momentum", "lr": 0.0003, "steps": 77, "seed": 5, "reduction": "mean",
                "dtype": "float32", "points": 500, "noise": 0.125, "schedule": "step", "gamma": 0.7, "step_size": 13,
-               "lr_min": 0.001, "loss_below": 0.001, "plateau_tol": 1e-05, "plateau_window": 17}
+               "lr_min": 0.001, "loss_below": 0.001, "plateau_tol": 1e-05, "plateau_window": 17,
+               "start": (0.5, -2.0, 1.0, 0.25)}
 
 
 def test_that_every_row_the_page_offers_goes_through_a_link_and_comes_back() -> None:
@@ -203,3 +205,16 @@ def test_that_the_json_of_a_run_names_every_row_as_the_table_does() -> None:
     config = RunConfig.notebook("linear-2x", schedule=Schedule("step", 0.7, 13), stop=StopConditions(plateau_tol=1e-5))
     result = train(config).result()
     assert {name: result[name] for name in FIELD} == setting_values(config)
+
+
+def test_that_a_link_carries_a_chosen_start_as_the_cli_writes_it_and_one_without_starts_where_the_data_does() -> None:
+    from ui.page.settings import defaults, parse_query, to_query
+    problem = get_problem(PAGE)
+    assert "start" not in to_query(problem, defaults(problem)), "a link without a chosen start looks as before"
+    assert parse_query(problem, {"steps": "50"}) == (defaults(problem) | {"steps": 50}, [])
+    assert parse_query(problem, {"start": "0.5, -2,1e-3,4"})[0]["start"] == (0.5, -2.0, 0.001, 4.0)
+    assert parse_query(problem, {"start": "notebook"}) == (defaults(problem), [])
+    for bad, why in (("1,2,3", "not 4 numbers (one for each of a, b, c, d)"), ("1,2,x,4", "not a number"),
+                     ("1,2,3,nan", "not a finite number"), ("1,2,3,2e6", "outside -1e+06 … 1e+06")):
+        values, problems = parse_query(problem, {"start": bad})
+        assert values["start"] is None and problems == [f"start={bad!r} is {why}; using notebook"], problems

@@ -24,6 +24,7 @@ PATH_COLOR = "#FFFFFF"
 MARK_ORDER = ["start", "optimum", "current"]
 LANDSCAPE_HEIGHT = 400  # the whole chart, title and axes included
 PICK_SELECTION = "start"  # the landscape's click selection at rest: where the next run starts
+PICK_LEVEL = 10  # pixels from the top: where the one-parameter picture's invisible pick targets lie
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,7 +41,21 @@ def landscape_1d_spec(param: str, at_rest: bool = True) -> dict[str, Any]:
         x=x, y=y, order="step:Q", **tips_at_rest(tooltip, at_rest))
     current = alt.Chart(live("current")).mark_point(size=130, filled=True, color=NOW, clip=True).encode(
         x=x, y=y, tooltip=tooltip)
-    return vega_spec(alt.layer(curve, optimum, path, current).properties(height=HEIGHT, title="Loss landscape"))
+    layers = [curve, optimum, path, current]
+    if at_rest:
+        # A click anywhere on the picture picks the curve's nearest θ: invisible points on one level line
+        # split the picture into vertical strips, one per θ, so only the click's x counts.
+        pick = alt.selection_point(name=PICK_SELECTION, fields=["theta"], nearest=True, on="click")
+        layers.append(alt.Chart(static("curve")).mark_point(opacity=0, size=10).encode(
+            x=x, y=alt.value(PICK_LEVEL),
+            tooltip=[alt.Tooltip("theta:Q", title=f"click to start at {param}", format=".3g")]).add_params(pick))
+    return vega_spec(alt.layer(*layers).properties(height=HEIGHT, title="Loss landscape"))
+
+
+def curve_frame(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """The one-parameter picture's θ range (the frame a picked start is rounded in), from its static tables."""
+    theta = tables["curve"].theta
+    return np.array([theta.min()], dtype=np.float64), np.array([theta.max()], dtype=np.float64)
 
 
 

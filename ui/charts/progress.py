@@ -23,6 +23,7 @@ PANEL_MIN_HEIGHT = 64  # a parameter's panel: room for three labels that do not 
 PANEL_EDGE = 10
 PX_PER_TICK = 36  # one y label per this many pixels of a panel's height: three on 3 panels, two on 4 or more
 STEP_SELECTION = "step"  # the loss chart's click selection at rest: the step to replay
+HOVER_SELECTION = "hover"  # the loss chart's pointer-over selection at rest: the step shown while the pointer stays
 LONG_RUN = 100_000  # steps from which the step axis reads 200k, 1M
 
 
@@ -91,14 +92,22 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
     marker = alt.Chart(live("marker")).mark_point(size=90, filled=True, color=NOW, clip=True).encode(
         x=x, y=y, tooltip=tooltip)
     layers = [others] if pinned else []
-    picks = []
-    if at_rest:  # a click near the curve picks its nearest recorded step (invisible points: a line has no
-        # nearest-point picking of its own); the page replays that step
-        picks = [alt.Chart(live("curve")).mark_point(opacity=0, size=10, clip=True).encode(
-            x=x, y=y, tooltip=tooltip).add_params(
-            alt.selection_point(name=STEP_SELECTION, fields=["step"], nearest=True, on="click"))]
-    return vega_spec(alt.layer(*layers, optimum, below, curve, marker, *picks).properties(height=HEIGHT,
-                                                                                        title="Loss"))
+    later, picks = [], []
+    if at_rest:
+        # Replaying an earlier step, the run's later part stays drawn, faded: the axes keep still, so
+        # the step under the pointer stays under it while the page follows it.
+        later = [alt.Chart(live("later")).mark_line(strokeWidth=2, color=LINE, opacity=0.3, clip=True).encode(
+            x=x, y=y, tooltip=tooltip)]
+        # A click near the curve picks its nearest recorded step (invisible points: a line has no
+        # nearest-point picking of its own), and so does the pointer resting over it; the page replays
+        # the clicked step and shows the hovered one while the pointer stays.
+        click = alt.selection_point(name=STEP_SELECTION, fields=["step"], nearest=True, on="click")
+        hover = alt.selection_point(name=HOVER_SELECTION, fields=["step"], nearest=True, on="pointerover",
+                                    clear="pointerout")
+        picks = [alt.Chart(live("picks")).mark_point(opacity=0, size=10, clip=True).encode(
+            x=x, y=y, tooltip=tooltip).add_params(click, hover)]
+    return vega_spec(alt.layer(*layers, optimum, below, curve, *later, marker, *picks).properties(
+        height=HEIGHT, title="Loss"))
 
 
 def loss_static(pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> dict[str, pd.DataFrame]:
@@ -132,20 +141,36 @@ def optimum_tables(optimum_loss: float, losses: np.ndarray, steps: np.ndarray,
 def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marker: tuple[int, float] | None,
                pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = (), log_x: bool = False,
                static_tables: dict[str, pd.DataFrame] | None = None, label: str = "this run",
-               at_rest: bool = True, frame: LiveFrame | None = None) -> Chart:
+               at_rest: bool = True, frame: LiveFrame | None = None,
+               whole: tuple[np.ndarray, np.ndarray] | None = None) -> Chart:
+    """The loss to the step shown (``steps``, ``losses``, ``marker``). ``whole``: the run's whole curve
+    when that step is an earlier one (a replay); its later part is drawn faded, and everything that
+    fixes the axes and the alt text comes from the whole run, so they keep still while the step moves."""
     tables = loss_static(pinned) if static_tables is None else static_tables
     keep = thin(len(steps), MAX_POINTS - 1 if at_rest else LIVE_POINTS)
-    last_step = frame.steps if frame is not None else (int(steps[-1]) if len(steps) else 0)
+    all_steps, all_losses = (np.asarray(steps), np.asarray(losses)) if whole is None else map(np.asarray, whole)
+    every = thin(len(all_steps), MAX_POINTS - 1)
+    last_step = frame.steps if frame is not None else (int(all_steps[-1]) if len(all_steps) else 0)
     tables_live = {"curve": live_table(("step", "loss"), "loss", step=np.asarray(steps)[keep],
                                        loss=np.asarray(losses)[keep], kind="curve", run=label),
                    "marker": live_table(("step", "loss"), "loss", step=[marker[0]] if marker else [],
                                         loss=[marker[1]] if marker else [], kind="marker", run=label),
-                   **optimum_tables(optimum_loss, np.asarray(losses)[keep], np.asarray(steps)[keep], frame)}
+                   **optimum_tables(optimum_loss, all_losses[every] if at_rest else np.asarray(losses)[keep],
+                                    all_steps[every] if at_rest else np.asarray(steps)[keep], frame)}
+    if at_rest:
+        after = all_steps[every] > (marker[0] if marker else last_step)
+        start = [marker] if marker is not None and whole is not None else []
+        tables_live["later"] = live_table(("step", "loss"), "loss",
+                                          step=np.concatenate([[s for s, _ in start], all_steps[every][after]]),
+                                          loss=np.concatenate([[v for _, v in start], all_losses[every][after]]),
+                                          kind="later", run=label)
+        tables_live["picks"] = live_table(("step", "loss"), "loss", step=all_steps[every], loss=all_losses[every],
+                                          kind="pick", run=label)
     drawn = len(tables_live["optimum"]) > 0
     text = (f"Loss against step on a log scale; the {'dashed line' if drawn else 'note at the bottom'} "
             f"gives the least-squares optimum {fmt4(optimum_loss)}")
-    if at_rest and len(steps):
-        text += f"; {fmt4(losses[0])} at step 0, {fmt4(losses[-1])} at step {int(steps[-1]):,}."
+    if at_rest and len(all_steps):
+        text += f"; {fmt4(all_losses[0])} at step 0, {fmt4(all_losses[-1])} at step {int(all_steps[-1]):,}."
     else:
         text += "."
     if pinned:

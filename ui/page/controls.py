@@ -67,7 +67,9 @@ def step(state: DemoState, config: RunConfig, count: int) -> None:
 
 
 def reset(state: DemoState) -> None:
+    """Forget the run and any start the learner chose: the next run starts where the demo does."""
     state.run = None
+    state.start = None
     state.training = False
     state.resumed_under = None
     state.pending_steps = 0
@@ -113,7 +115,7 @@ def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale:
                    help=(_keyed("Advance 1 update, then stop.", "step1") if count == 1
                          else f"Advance {count} updates, then stop."))
     bar.button("Reset", icon=":material/restart_alt:", key=key("reset"), on_click=reset, args=(state,),
-               shortcut=SHORTCUTS["reset"], help=_keyed("Forget this run and start from the initial parameters.",
-                                                        "reset"))
+               shortcut=SHORTCUTS["reset"], help=_keyed("Forget this run (and any start you chose) and start from the "
+                                                        "demo's own initial parameters.", "reset"))
     if stale and state.training and state.resumed_under != config:
         halt(state)  # a setting changed mid-run: the old run halts where it is

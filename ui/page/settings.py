@@ -33,7 +33,7 @@ class Setting:
     name: str           # the value's name and widget key (after "<page>:"): RunConfig's, from fitcore.settings
     key: str            # query-string key
     label: str
-    kind: str           # choice | int | float | bool | optional-float | optional-int
+    kind: str           # choice | int | float | bool | optional-float | optional-int | optional-floats
     low: float | None = None
     high: float | None = None
     run: bool = True    # part of the RunConfig (view settings like chart rate are not)
@@ -97,8 +97,8 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
 def config_from_values(problem: Problem, values: Mapping[str, Any]) -> RunConfig:
     """The RunConfig the settings describe; raises ConfigError for an impossible combination."""
     try:
-        # a setting the page does not offer (no URL key yet, like θ₀) is unset unless the values carry it
-        unset = {f.name: None for f in FIELDS if f.url is None}
+        # a setting the page does not offer (no URL key), or an optional one the values leave out (θ₀), is unset
+        unset = {f.name: None for f in FIELDS if f.url is None or f.optional}
         return config_from_settings(problem.id, unset | dict(values) | {"device": runs_on_device(values)},
                                     problem.source)
     except ValueError as error:
@@ -126,8 +126,10 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
         if lowered in ("0", "false", "no", "off"):
             return False, None
         return None, "not true or false"
-    if setting.kind in ("optional-float", "optional-int") and text.lower() in NO_VALUE:
+    if setting.kind in ("optional-float", "optional-int", "optional-floats") and text.lower() in NO_VALUE:
         return None, None
+    if setting.kind == "optional-floats":
+        return _parse_numbers(problem, setting, text)
     try:
         number = float(text)
     except (ValueError, OverflowError):
@@ -142,6 +144,22 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
     if (low is not None and number < low) or (high is not None and number > high):
         return None, f"outside {low:g} … {high:g}"
     return number, None
+
+
+def _parse_numbers(problem: Problem, setting: Setting, text: str) -> tuple[Any, str | None]:
+    """θ₀ as the CLI writes it: one number per parameter, comma-separated, each within the bounds."""
+    parts = text.split(",")
+    if len(parts) != problem.n_params:
+        names = ", ".join(problem.param_names)
+        return None, f"not {problem.n_params} number{'s' * (problem.n_params > 1)} (one for each of {names})"
+    numbers = []
+    for part in parts:
+        number, why = _parse(problem, Setting(setting.name, setting.key, setting.label, "float", setting.low,
+                                              setting.high), part)
+        if why is not None:
+            return None, why
+        numbers.append(float(number))
+    return tuple(numbers), None
 
 
 def parse_query(problem: Problem, query: Mapping[str, str | Sequence[str]]) -> tuple[dict[str, Any], list[str]]:
@@ -203,7 +221,9 @@ def refused_seed_unset(raw: Mapping[str, str]) -> bool:
 
 def format_value(setting: Setting, value: Any) -> str:
     if value is None:
-        return "notebook" if setting.name == "seed" else "off"
+        return "notebook" if setting.name == "seed" or setting.kind == "optional-floats" else "off"
+    if setting.kind == "optional-floats":
+        return ",".join(repr(float(v)) for v in value)
     if setting.kind == "bool":
         return "1" if value else "0"
     if setting.kind in ("float", "optional-float"):
@@ -212,8 +232,10 @@ def format_value(setting: Setting, value: Any) -> str:
 
 
 def to_query(problem: Problem, values: Mapping[str, Any]) -> dict[str, str]:
-    """Every setting as query-string text, so a copied URL restores the page exactly."""
-    query = {s.key: format_value(s, values[s.name]) for s in settings_for(problem) if s.name in values}
+    """Every setting as query-string text, so a copied URL restores the page exactly. θ₀ goes in only
+    when the learner chose one: a link without it starts where the data does, as links always have."""
+    query = {s.key: format_value(s, values[s.name]) for s in settings_for(problem)
+             if s.name in values and not (s.kind == "optional-floats" and values[s.name] is None)}
     return query | source_query(problem.source) if problem.source is not None else query
 
 

@@ -25,6 +25,9 @@ DECADES = tuple(10.0**k for k in range(-10, 3))
 # Settings that may be unset (None), each with a toggle "<name>_on" and the value its input shows when
 # switched on: the early stops, and the seed (unset: the notebook's own data and start).
 OPTIONAL_DEFAULTS = {"loss_below": 1e-3, "plateau_tol": 1e-6, "seed": 0}
+# A setting the sidebar draws no widget for: θ₀ is chosen on the charts (a click on the landscape, the By
+# hand tab) and kept in DemoState.start; a link carries it like any other.
+CHOSEN_START = "start"
 
 
 def _decade(lr: float) -> float:
@@ -42,6 +45,8 @@ def _seed_widgets(problem: Problem, values: dict[str, Any], only_missing: bool =
         if not (only_missing and key in st.session_state):
             st.session_state[key] = value
     for name, value in values.items():
+        if name == CHOSEN_START:
+            continue
         if name in OPTIONAL_DEFAULTS:
             put(name + "_on", value is not None)
             put(name, value if value is not None else OPTIONAL_DEFAULTS[name])
@@ -68,6 +73,8 @@ def set_values(problem: Problem, state: DemoState, changes: dict[str, Any]) -> N
     if unknown:
         raise KeyError(f"the page offers no setting {', '.join(unknown)}")
     state.values.update(changes)
+    if CHOSEN_START in changes:
+        state.start = changes[CHOSEN_START]
     _seed_widgets(problem, changes)
 
 
@@ -84,6 +91,7 @@ def initialise(problem: Problem, state: DemoState) -> None:
     if not state.values:
         values, problems = parse_query(problem, dict(st.query_params))
         state.values = values
+        state.start = values.get(CHOSEN_START)
         state.url_notice = notice_text(problems) if problems else None
     _seed_widgets(problem, state.values, only_missing=True)
 
@@ -219,6 +227,8 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         name = setting.name
         if name in OPTIONAL_DEFAULTS:
             values[name] = st.session_state[key(name)] if st.session_state[key(name + "_on")] else None
+        elif name == CHOSEN_START:
+            values[name] = chosen_start(problem, state)
         elif name == "device":  # drawn only for PyTorch; kept for when PyTorch is chosen again
             values[name] = st.session_state.get(key(name), state.values.get("device", "cpu"))
         else:
@@ -226,6 +236,14 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
     state.values = values
     st.query_params.from_dict(to_query(problem, values))
     return values
+
+
+def chosen_start(problem: Problem, state: DemoState) -> tuple[float, ...] | None:
+    """The start the learner chose, while it has one number per parameter (your own data's degree
+    can change under it: then it is forgotten, and runs start where the data does)."""
+    if state.start is not None and len(state.start) != problem.n_params:
+        state.start = None
+    return state.start
 
 
 def lr_schedule_preview(problem: Problem, values: dict[str, Any]) -> None:

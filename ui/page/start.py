@@ -17,18 +17,25 @@ from fitcore.landscape import SliceAxes, picked_start
 
 from ui.page.state import DemoState, widget_key
 
-def picked_point(selection: Mapping[str, Any], name: str) -> np.ndarray | None:
-    """The (p1, p2) a landscape selection holds, or None when it holds none (a click off every point)."""
+SLICE_FIELDS = ("p1", "p2")  # a two-parameter slice's picked point
+CURVE_FIELDS = ("theta",)  # a one-parameter picture's picked θ
+
+
+def picked_point(selection: Mapping[str, Any], name: str,
+                 fields: tuple[str, ...] = SLICE_FIELDS) -> np.ndarray | None:
+    """The point (its ``fields``) a landscape selection holds, or None when it holds none (a click off
+    every point)."""
     chosen = (selection or {}).get("selection", {}).get(name) or []
-    if not chosen or "p1" not in chosen[0] or "p2" not in chosen[0]:
+    if not chosen or any(field not in chosen[0] for field in fields):
         return None
-    return np.array([chosen[0]["p1"], chosen[0]["p2"]], dtype=np.float64)
+    return np.array([chosen[0][field] for field in fields], dtype=np.float64)
 
 
-def start_picked(state: DemoState, selection_name: str, key: str, axes: SliceAxes, lo: np.ndarray,
+def start_picked(state: DemoState, selection_name: str, key: str, axes: SliceAxes | None, lo: np.ndarray,
                  hi: np.ndarray) -> None:
-    """The landscape's on_select: the clicked point becomes the next run's start, shown at once."""
-    point = picked_point(st.session_state.get(key), selection_name)
+    """The landscape's on_select: the clicked point becomes the next run's start, shown at once.
+    ``axes``: the slice clicked, or None for a one-parameter picture (the click gives θ itself)."""
+    point = picked_point(st.session_state.get(key), selection_name, SLICE_FIELDS if axes is not None else CURVE_FIELDS)
     if point is None or state.training:
         return
     state.start = picked_start(point, lo, hi, axes)

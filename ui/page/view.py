@@ -107,7 +107,7 @@ class TrainView:
         # Called as on_pick(widget key, slice axes, frame low corner, high corner) when the learner
         # clicks the landscape at rest; None: the landscape is only a picture.
         self.on_pick = on_pick
-        self.on_step = on_step  # on_step(widget key) when the learner clicks the loss curve at rest
+        self.on_step = on_step  # on_step(widget key) when the learner clicks or points at the loss curve at rest
         self.status = st.empty()
         self.metrics = [column.empty() for column in st.container(key=METRICS_ROW).columns(5)]
         top = st.columns(2)
@@ -220,14 +220,16 @@ class TrainView:
         label = "true" if problem.true_params is not None else "least-squares"
         axes = None if at_rest else charts.live_frame_for(run.total_steps, run.initial_loss, quad.optimum_loss,
                                                           start, np.array(targets, dtype=np.float64))
-        stepping = {}
+        stepping, whole = {}, None
         if at_rest and self.on_step is not None:
             key = f"{problem.id}:{STEP_KEY}"
             stepping = {"key": key, "on_select": functools.partial(self.on_step, key),
-                        "selection_mode": [charts.STEP_SELECTION]}
+                        "selection_mode": [charts.STEP_SELECTION, charts.HOVER_SELECTION]}
+        if at_rest and frame.step < (latest := live_frame(run)).step:  # replaying: the rest of the run, faded
+            whole = (latest.steps, latest.losses)
         self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
                                                         (frame.step, frame.loss), others, log_x, loss_static,
-                                                        at_rest=at_rest, frame=axes), **stepping)
+                                                        at_rest=at_rest, frame=axes, whole=whole), **stepping)
         self.draw_loss_note(frame)
         params_static = self._static_table("params", id(run), lambda: charts.params_static(
             problem.param_names, targets, label))
@@ -270,9 +272,10 @@ class TrainView:
         chart = charts.landscape_chart(quad, problem.param_names, frame.steps, frame.path, frame.params, start,
                                        slice_axes, land_static, at_rest, land, bool(choice and choice.eigen))
         picking = {}
-        if at_rest and slice_axes is not None and self.on_pick is not None:
+        if at_rest and self.on_pick is not None and (slice_axes is not None or len(problem.param_names) == 1):
             key = f"{problem.id}:{PICK_KEY}"
-            picking = {"key": key, "on_select": functools.partial(self.on_pick, key, slice_axes, land.lo, land.hi),
+            lo, hi = (land.lo, land.hi) if slice_axes is not None else charts.curve_frame(land_static)
+            picking = {"key": key, "on_select": functools.partial(self.on_pick, key, slice_axes, lo, hi),
                        "selection_mode": [charts.PICK_SELECTION]}
         self._draw(self.landscape, "landscape", chart, **picking)
         if self._changed("landscape_note", chart.caption):

@@ -3,6 +3,11 @@
 With the exact engine any step at all can be shown (the closed form gives θ at step k at once),
 on a log-scale slider with an exact step box. Replay only reads the run: nothing here advances,
 restarts or changes it, and the replayed step ends as soon as the run moves on.
+
+The loss curve is the bar's chart: a click on it replays the nearest recorded step (as the slider
+does), and the pointer resting over it shows that step until it moves off (Streamlit sends a
+pointer-over selection to the server once it has settled for 150 ms, then reruns the page). The bar
+itself is a slider and a number box, not a chart, so it has no chart selection of its own.
 """
 from __future__ import annotations
 
@@ -14,11 +19,13 @@ import streamlit as st
 from fitcore import HISTORY_CAP, Run
 from fitcore.explain import exact_state, recorded_params
 
-from ui.charts import log_ticks
+from ui.charts import HOVER_SELECTION, log_ticks
 from ui.page.state import DemoState, widget_key
 from ui.page.view import Frame, replay_frame
 
 REPLAY = "replay"
+HOVER = "replay_hover"  # the step under the pointer on the loss curve, shown while the pointer stays
+CLICKED = "replay_clicked"  # (id of the run, step) of the loss curve's click selection as last seen
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,8 @@ class Replay:
     note: str = ""
 
 
-def _current(state: DemoState, run: Run | None) -> Replay | None:
-    replay = state.extras.get(REPLAY)
+def _current(state: DemoState, run: Run | None, which: str = REPLAY) -> Replay | None:
+    replay = state.extras.get(which)
     if replay is None or run is None or replay.run is not run or replay.at != run.step or state.training:
         return None
     return replay
@@ -89,11 +96,31 @@ def picked_step(selection: Any, name: str) -> int | None:
     return int(chosen[0]["step"])
 
 
-def step_picked(state: DemoState, run: Run, name: str, key: str) -> None:
-    """The loss chart's on_select: replay the clicked step (the replay bar and every chart follow)."""
-    step = picked_step(st.session_state.get(key), name)
-    if step is not None and can_replay(state, run):
-        replay_to(state, run, min(max(step, 0), run.step))
+def step_picked(state: DemoState, run: Run, name: str, key: str, hover_name: str = HOVER_SELECTION) -> None:
+    """The loss chart's on_select: a click replays the clicked step (the replay bar and every chart
+    follow); the pointer resting over a step shows that step until it moves off the curve.
+
+    Both selections arrive together whenever either changes, so a click is taken only when it is new:
+    the pointer moving must not bring back a step clicked before the slider moved on."""
+    selection = st.session_state.get(key)
+    clicked, hovered = picked_step(selection, name), picked_step(selection, hover_name)
+    seen = state.extras.get(CLICKED)
+    state.extras[CLICKED] = (id(run), clicked)  # the id: no reference keeps an old run (or its worker) alive
+    if not can_replay(state, run):
+        state.extras.pop(HOVER, None)
+        return
+    if clicked is not None and seen != (id(run), clicked):
+        replay_to(state, run, min(max(clicked, 0), run.step))
+    if hovered is None:
+        state.extras.pop(HOVER, None)
+    else:
+        state.extras[HOVER] = Replay(run, run.step, min(max(hovered, 0), run.step))
+
+
+def hovered_step(state: DemoState, run: Run | None) -> int | None:
+    """The step under the pointer on the loss curve, or None (none, or the run has moved on since)."""
+    hover = _current(state, run, HOVER)
+    return None if hover is None else hover.step
 
 
 def _from_slider(state: DemoState, run: Run, key: str) -> None:
@@ -144,6 +171,13 @@ def replay_bar(page_id: str, state: DemoState, run: Run | None) -> Frame | None:
         live.button("Live / latest", icon=":material/skip_next:", key=widget_key(page_id, "replay_live"),
                     disabled=replay is None, on_click=go_live, args=(state,), width="stretch",
                     help=f"Back to the run's latest step ({run.step:,}).")
+        hover = _current(state, run, HOVER)
+        if hover is not None and (replay is None or hover.step != replay.step):
+            frame = frame_at(run, hover.step)
+            values = ", ".join(f"{name} = {value:.6g}" for name, value in zip(run.problem.param_names, frame.params))
+            st.caption(f"**Step {frame.step:,}**, under the pointer on the loss curve: {values}, loss "
+                       f"{frame.loss:.6g}. Every chart shows it; click to keep it, move off the curve to go back.")
+            return frame
         if replay is None:
             st.caption(f"Showing the latest step, {run.step:,}. Drag the slider to replay "
                        + ("any step exactly." if exact else f"any of the {len(run.history):,} recorded steps."))
