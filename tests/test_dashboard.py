@@ -366,10 +366,13 @@ def test_that_the_log_scale_toggle_switches_the_loss_charts_step_axis() -> None:
 # --- shareable URLs ---------------------------------------------------------------------------------
 
 SHARED = {
-    "quadratic-bias": {"nb": "pytorch", "impl": "numpy", "points": "64", "noise": "0.25", "device": "cpu"},
-    "linear-2x": {"nb": "pytorch", "impl": "tf-tape", "points": "9", "noise": "0.5", "device": "cpu"},
-    "quadratic-recovery": {"nb": "pytorch", "impl": "torch-manual", "points": "33", "noise": "1.5", "device": "cpu"},
-    "sine-cubic": {"nb": "nn-rmsprop", "impl": "torch-nn", "points": "500", "noise": "0.125", "device": "auto"},
+    "quadratic-bias": {"nb": "pytorch", "impl": "numpy", "points": "64", "noise": "0.25", "device": "cpu",
+                       "start": "7.5"},
+    "linear-2x": {"nb": "pytorch", "impl": "tf-tape", "points": "9", "noise": "0.5", "device": "cpu", "start": "0.5"},
+    "quadratic-recovery": {"nb": "pytorch", "impl": "torch-manual", "points": "33", "noise": "1.5", "device": "cpu",
+                           "start": "0.5,-3.0,2.0"},
+    "sine-cubic": {"nb": "nn-rmsprop", "impl": "torch-nn", "points": "500", "noise": "0.125", "device": "auto",
+                   "start": "0.25,-1.0,0.5,0.125"},
 }
 COMMON = {"compiled": "1", "opt": "momentum", "lr": "0.0003", "steps": "77", "seed": "5", "red": "sum",
           "dtype": "float64", "sched": "step", "gamma": "0.7", "every": "13", "lrmin": "0.0", "below": "0.001",
@@ -383,6 +386,7 @@ def test_that_a_shared_url_restores_every_setting_exactly(page: str) -> None:
     assert not at.warning, [w.value for w in at.warning]
     assert at.query_params == query
     assert demo_state(at, page).run is None
+    assert demo_state(at, page).start == tuple(float(v) for v in query["start"].split(","))  # the chosen start
     read = {
         "impl": at.selectbox(key=key(page, "impl")).value, "opt": at.selectbox(key=key(page, "optimizer")).value,
         "lr": at.number_input(key=key(page, "lr")).value, "steps": at.number_input(key=key(page, "steps")).value,

@@ -60,7 +60,7 @@ def test_that_the_page_shows_and_trains_from_the_chosen_start():
     at.run()
     assert_no_exception(at)
     expected = Run(RunConfig.notebook(PAGE, impl="numpy", steps=30, start=(0.5, -3.0, 2.0)))
-    assert any("Start you chose (on the landscape or by hand): a = 0.5, b = -3, c = 2" in c.value for c in at.caption)
+    assert any("Start you chose (on the landscape, by hand or in the link): a = 0.5, b = -3, c = 2" in c.value for c in at.caption)
     assert float(metric(at, "Loss")) == pytest.approx(expected.initial_loss, rel=1e-3)
     at.button(key=f"{PAGE}:forget_start").click().run()
     assert demo_state(at, PAGE).start is None

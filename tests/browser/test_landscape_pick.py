@@ -16,7 +16,7 @@ def test_that_a_click_on_the_landscape_starts_the_next_run_there(dashboard: Dash
     landscape.scroll_into_view_if_needed()
     box = landscape.locator("canvas").first.bounding_box()
     dashboard.page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.6 * box["height"])
-    note = dashboard.page.get_by_text("Start you chose (on the landscape or by hand)")
+    note = dashboard.page.get_by_text("Start you chose (on the landscape, by hand or in the link)")
     note.wait_for(timeout=60_000)
     dashboard.wait_until_idle()
     chosen = [float(v) for v in re.findall(r"= (-?\d+(?:\.\d+)?(?:e-?\d+)?)", note.inner_text())]
@@ -46,7 +46,7 @@ def test_that_a_click_on_a_one_parameter_landscape_starts_the_next_run_at_that_w
     landscape.scroll_into_view_if_needed()
     box = landscape.locator("canvas").first.bounding_box()
     dashboard.page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.7 * box["height"])
-    note = dashboard.page.get_by_text("Start you chose (on the landscape or by hand)")
+    note = dashboard.page.get_by_text("Start you chose (on the landscape, by hand or in the link)")
     note.wait_for(timeout=60_000)
     dashboard.wait_until_idle()
     [w] = [float(v) for v in re.findall(r"w = (-?\d+(?:\.\d+)?(?:e-?\d+)?)", note.inner_text())]

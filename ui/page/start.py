@@ -1,9 +1,10 @@
 """A start chosen on the loss landscape: a click there (at rest) sets θ₀ for the next run.
 
-The click's point comes from the chart's selection; fitcore.landscape.picked_start turns it into θ₀
-(rounded, through the slice's plane). The page keeps it in the demo's state (DemoState.start, which the
-By hand tab sets too) and every config it builds carries it (RunConfig.start) until the learner goes
-back to the notebook's start.
+The click's point comes from the chart's selection (a two-parameter slice's point, or θ itself on a
+one-parameter picture); fitcore.landscape.picked_start turns it into θ₀ (rounded, through the slice's
+plane). The page keeps it in the demo's state (DemoState.start, which the By hand tab and a link's
+`start=` set too), the shareable URL carries it, and every config the page builds carries it
+(RunConfig.start) until the learner goes back to the notebook's start or presses Reset.
 """
 from __future__ import annotations
 
@@ -64,6 +65,6 @@ def chosen_start_note(problem: Problem, state: DemoState) -> None:
         return
     values = ", ".join(f"{name} = {value:.4g}" for name, value in zip(problem.param_names, state.start))
     text, back = st.columns([3, 1], vertical_alignment="center")
-    text.caption(f":material/ads_click: Start you chose (on the landscape or by hand): {values}.")
+    text.caption(f":material/ads_click: Start you chose (on the landscape, by hand or in the link): {values}.")
     back.button("Notebook's start", key=widget_key(problem.id, "forget_start"), on_click=forget_start,
                 args=(state,), disabled=state.training, help="Start from where the notebook (or the seed) starts.")

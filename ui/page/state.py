@@ -39,7 +39,7 @@ class DemoState:
     error: str | None = None
     pinned: list[PinnedRun] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
-    start: tuple[float, ...] | None = None  # θ₀ the learner chose (by hand); None: the data's own start
+    start: tuple[float, ...] | None = None  # θ₀ the learner chose (landscape, by hand, link); None: the data's own
     # Held while a script advances the run. With fastReruns (forced on Community Cloud) a click starts
     # the next script at once, in a new thread, while the old one trains until its next call into
     # Streamlit: the new one waits here so it never reads, or steps, a run that is mid-chunk.
