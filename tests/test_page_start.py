@@ -102,3 +102,11 @@ def test_that_a_one_parameter_landscape_takes_clicks_at_rest(page):
     [landscape] = [c for c in at.get("vega_lite_chart") if "landscape_pick" in c.proto.id]
     assert list(landscape.proto.selection_mode) == ["start"]
     assert '"fields": ["theta"]' in landscape.proto.spec or '"fields":["theta"]' in landscape.proto.spec
+
+
+def test_that_loading_a_lesson_forgets_the_chosen_start_so_its_run_keeps_its_promise():
+    at = open_page("quadratic-bias", {"impl": "numpy", "start": "7.5"})
+    assert demo_state(at, "quadratic-bias").start == (7.5,)
+    at.button(key="quadratic-bias:lesson_too-small_load").click().run()
+    assert_no_exception(at)
+    assert demo_state(at, "quadratic-bias").start is None and "start" not in at.query_params
