@@ -6,6 +6,7 @@ deliberately not ``fitcore.optim.update``: a test that compared fitcore with its
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import os
@@ -22,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("FITCORE_WORKERS", "0")
 
 import fitcore  # noqa: E402
+from fitcore.config import dataset_of  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = Path(os.environ.get("FITCORE_SEEDS", REPO.parent / "shared" / "seeds"))
@@ -207,3 +209,23 @@ def assert_same_run(got: Any, expected: Any) -> None:
     for mine, theirs in zip(got.history.arrays(), expected.history.arrays()):
         np.testing.assert_array_equal(mine, theirs)
     assert got.log_text() == expected.log_text()
+
+
+# --- runs shared by the tables ---------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def trained(config: fitcore.RunConfig) -> fitcore.Run:
+    """``fitcore.train(config)``, once per test session. A run is a pure function of its settings (the
+    tests compare runs bit for bit), and the tables train the same settings many times: a challenge poses a
+    lesson's runs, a lesson's own settings come back in its numbers table, and every resumed run on a page
+    is held to the same uninterrupted run. Callers only read the finished run."""
+    return fitcore.train(config)
+
+
+def nudged(config: fitcore.RunConfig, towards: float) -> fitcore.RunConfig:
+    """The same run from its start moved one unit in the last place (of the run's dtype) towards ``towards``
+    (0: the start as it is)."""
+    if towards == 0:
+        return config
+    init = dataset_of(config).init
+    return config.replace(start=tuple(float(v) for v in np.nextafter(init, np.asarray(towards, dtype=init.dtype))))

@@ -20,8 +20,9 @@ IN_BROWSER = {"live"}
 
 def smoke(group: str, output: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--only", group, "--output", str(output)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    # One repetition of each figure: this checks that every figure is measured and reported, not its value.
+    return subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--runs", "1", "--only", group, "--output",
+                           str(output)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.parametrize("group", [pytest.param(g, marks=pytest.mark.browser) if g in IN_BROWSER else g
@@ -84,7 +85,7 @@ def test_that_the_device_group_runs_where_only_numpy_and_torch_exist(tmp_path: P
     # None in sys.modules makes every import of streamlit or tensorflow fail, as on a bare GPU machine
     code = ("import sys; sys.modules.update(streamlit=None, tensorflow=None, altair=None); "
             "from benchmarks.runner import main; "
-            f"sys.exit(main(['--smoke', '--only', 'device', '--output', {str(tmp_path / 'B.md')!r}]))")
+            f"sys.exit(main(['--smoke', '--runs', '1', '--only', 'device', '--output', {str(tmp_path / 'B.md')!r}]))")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                             timeout=600)

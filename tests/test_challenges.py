@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fitcore
-from fitcore import CUSTOM_ID, RunConfig, train
+from fitcore import CUSTOM_ID, RunConfig
 from fitcore.config import dataset_of
 from fitcore.challenge_sets import CHALLENGES, challenges_for
 from fitcore.challenges import (BEHAVIOURS, Answer, Challenge, Outcome, Setup, answer, answers_csv, run_challenge,
@@ -21,7 +21,7 @@ from fitcore.challenges import (BEHAVIOURS, Answer, Challenge, Outcome, Setup, a
 from fitcore.custom_lessons import CUSTOM_LESSONS
 from fitcore.lessons import LESSONS
 
-from conftest import require
+from conftest import nudged, require, trained
 
 EXPECTED: dict[tuple[str, str], str | float] = {
     ("quadratic-bias", "bias-1.1"): BEHAVIOURS[2],
@@ -52,14 +52,6 @@ EAGER_STEP_BUDGET = {"numpy": 200_000, "torch-manual": 20_000, "torch-autograd":
                      "tf-tape": 2_000, "analytic": fitcore.MAX_STEPS}
 FAST = ("numpy", "analytic")
 NUDGES = {"start": 0.0, "start+1ulp": np.inf, "start-1ulp": -np.inf}
-
-
-def nudged(config: RunConfig, towards: float) -> RunConfig:
-    """The same run from its start moved one unit in the last place (of the run's dtype) towards ``towards``."""
-    if towards == 0:
-        return config
-    init = dataset_of(config).init
-    return config.replace(start=tuple(float(v) for v in np.nextafter(init, np.asarray(towards, dtype=init.dtype))))
 
 
 def _supported(page: str, challenge: Challenge, impl: str) -> list[RunConfig] | None:
@@ -102,7 +94,7 @@ def test_that_every_challenge_has_an_expected_answer_in_the_table() -> None:
 def test_that_every_challenge_judges_its_runs_as_its_text_expects_on_every_implementation_and_nudged_start(
         page: str, challenge: Challenge, configs: list[RunConfig], towards: float) -> None:
     require(configs[0].impl)
-    runs = {label: train(nudged(config, towards))
+    runs = {label: trained(nudged(config, towards))
             for label, config in zip(challenge.configs(page), configs)}
     if towards:
         assert all(not np.array_equal(run.data.init, dataset_of(config).init)

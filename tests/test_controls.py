@@ -18,7 +18,7 @@ import fitcore
 from fitcore import RunConfig
 
 import test_dashboard
-from conftest import assert_same_run
+from conftest import assert_same_run, trained
 from test_dashboard import (PAGE_FILES, assert_every_chart_finite, assert_no_exception, demo_state, enabled, key,
                             metric, open_page)
 
@@ -54,7 +54,8 @@ def assert_halted(at: AppTest) -> int:
 
 
 def assert_same_as_uninterrupted(run: fitcore.Run) -> None:
-    assert_same_run(run, fitcore.train(run.config))
+    # Every test here interrupts the same LONG run: its uninterrupted end is trained once for them all.
+    assert_same_run(run, trained(run.config))
 
 
 def test_that_pause_halts_a_run_and_resume_ends_exactly_where_an_uninterrupted_run_ends() -> None:

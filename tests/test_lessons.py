@@ -10,18 +10,17 @@ import dataclasses
 import math
 import re
 from typing import Any, Callable
-from unittest import mock
 
 import numpy as np
 import pytest
 
 import fitcore
-from fitcore import CUSTOM_ID, PROBLEMS, Run, RunConfig, experiment, train
+from fitcore import CUSTOM_ID, PROBLEMS, Run, RunConfig, train
 from fitcore.custom_lessons import CUSTOM_LESSONS
 from fitcore.stopping import DIVERGENCE_FACTOR
 from fitcore.lessons import LESSONS, PROMISES, Lesson, lessons_for
 
-from conftest import require
+from conftest import nudged, require, trained
 
 EVERY_LESSON = [(problem_id, lesson) for problem_id, lessons in LESSONS.items() for lesson in lessons]
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)}
@@ -36,7 +35,7 @@ def sentences(text: str) -> int:
 def test_that_every_lesson_ends_as_it_promises(problem_id: str, lesson: Lesson) -> None:
     config = lesson.config(problem_id)
     require(config.impl)
-    run = train(config)
+    run = trained(config)
     assert run.status == lesson.promise, run.message
     assert run.step == (config.steps if lesson.promise == "completed" else run.diverged_at - 1)
 
@@ -202,7 +201,7 @@ def _fail(run: Run) -> None:
 
 
 def _adam_raw(run: Run) -> None:
-    sgd = train(next(l for l in CUSTOM_LESSONS if l.key == "raw-crawls").config(CUSTOM_ID).replace(impl="analytic"))
+    sgd = trained(next(l for l in CUSTOM_LESSONS if l.key == "raw-crawls").config(CUSTOM_ID).replace(impl="analytic"))
     before = _loss_at(run, 1500)
     assert round(run.initial_loss) == 145 and round(before, 2) == 0.18 and round(sgd.current_loss / before) == 6
     steps, losses = np.array(run.history.steps), np.array(run.history.losses)
@@ -221,19 +220,9 @@ ADAPTIVE = ("adam", "rmsprop")
 
 
 def nudged_run(config: RunConfig, towards: float) -> Run:
-    """``train(config)`` from the start moved one unit in the last place towards ``towards`` (0: as it is)."""
-    make = experiment.dataset_of  # how an experiment gets its data; wrapped here, the engine itself unchanged
-
-    def nudged(*args: Any, **kwargs: Any) -> fitcore.Dataset:
-        data = make(*args, **kwargs)
-        if towards == 0:
-            return data
-        return dataclasses.replace(data, init=np.nextafter(data.init, np.asarray(towards, dtype=data.init.dtype)))
-
-    with mock.patch.object(experiment, "dataset_of", nudged):
-        run = Run(experiment.build_experiment(config))  # built apart: the shared experiments stay as they are
-    run.advance()
-    return run
+    """The finished run of ``config`` from the start moved one unit in the last place towards ``towards`` (0: as it
+    is), shared with every other test that trains the same settings (a challenge poses a lesson's runs)."""
+    return trained(nudged(config, towards))
 
 
 def _supporting(problem_id: str, lesson: Lesson) -> list[tuple[str, RunConfig]]:
