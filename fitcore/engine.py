@@ -122,7 +122,7 @@ class Run:
     def prepare(self) -> Stepper:
         """Build the implementation (importing its framework) and compile it if asked."""
         if self._stepper is None:
-            stepper = make_stepper(self.config.impl, self.data, self.experiment.step_settings())
+            stepper = make_stepper(self.config.impl, self.data, self.experiment.step_settings(), self.quad)
             started = time.perf_counter()
             stepper.warmup()
             self.compile_seconds = time.perf_counter() - started

@@ -215,3 +215,28 @@ def test_that_the_analytic_implementation_always_computes_in_float64() -> None:
                            np.full(100, config.lr))
     assert_params_close(run32.current_params, ref[-1], EXACT)
     assert data64.y.dtype == np.float64
+
+
+@pytest.mark.parametrize("demo, optimizer", [("sine-cubic", "sgd"), ("quadratic-recovery", "momentum"),
+                                             ("linear-2x", "sgd")])
+def test_that_an_exact_run_is_built_from_its_experiments_solution_and_steps_bit_for_bit_as_one_that_solves_again(
+        demo: str, optimizer: str) -> None:
+    config = RunConfig.notebook(demo, impl="analytic", dtype="float64", optimizer=optimizer, steps=3000)
+    run = Run(config)
+    reusing = run.prepare()
+    assert reusing.quad is run.experiment.quad  # no second solve
+    solving = make_stepper("analytic", run.data, run.experiment.step_settings())
+    for name in ("hessian", "eigvals", "eigvecs", "optimum", "optimum_loss"):
+        np.testing.assert_array_equal(getattr(reusing.quad, name), getattr(solving.quad, name))
+    record = [0, 1, 10]
+    for chunk in (1000, 1000, 1000):  # the same chunks on both: the closed form's rounding follows them
+        for mine, theirs in zip(reusing.run(chunk, record), solving.run(chunk, record)):
+            np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(reusing.state().params, solving.state().params)
+    assert reusing.loss() == solving.loss()
+
+
+def test_that_an_exact_stepper_refuses_a_solution_for_another_loss() -> None:
+    data, _ = dataset("sine-cubic")
+    with pytest.raises(ValueError, match="scaled by"):
+        make_stepper("analytic", data, StepSettings(reduction="mean"), quadratic_loss(data, "sum"))

@@ -167,10 +167,10 @@ def test_that_a_job_whose_framework_fails_is_reported_and_the_others_still_run(m
 
     real = fitcore.engine.make_stepper
 
-    def broken_torch(impl, data, settings):
+    def broken_torch(impl, data, settings, *solution):
         if impl == "torch-nn":
             raise FrameworkMissing("PyTorch is not installed here: pip install torch==2.13.0")
-        return real(impl, data, settings)
+        return real(impl, data, settings, *solution)
 
     monkeypatch.setattr(fitcore.engine, "make_stepper", broken_torch)
     plan = plan_frameworks(RunConfig.notebook("linear-2x"), available=lambda impl: impl in ("numpy", "torch-nn"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..problems import Dataset
+from ..quadratic import QuadraticLoss
 from .base import StepSettings, Stepper, TrainState
 from .toolchain import torch_compile_unavailable
 
@@ -40,6 +41,8 @@ class Implementation:
     module: str
     compiled_label: str
     blurb: str
+    # Built from the least-squares solution itself (its spectrum and optimum), not from the data alone.
+    from_solution: bool = False
 
     @property
     def pip_command(self) -> str:
@@ -64,7 +67,8 @@ IMPLEMENTATIONS: Mapping[str, Implementation] = {impl.id: impl for impl in (
                    "tf.GradientTape and keras.optimizers, eager, as seed 000."),
     Implementation("analytic", "Exact — closed form (float64)", "numpy", "analytic",
                    "always exact; nothing to compile",
-                   "Eigen-decomposition of the Hessian: any step of SGD or momentum at once, float64."),
+                   "Eigen-decomposition of the Hessian: any step of SGD or momentum at once, float64.",
+                   from_solution=True),
 )}
 
 FRAMEWORK_MODULES: Mapping[str, str] = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow"}
@@ -103,8 +107,10 @@ def compiled_unavailable(impl_id: str, device: str = "cpu") -> str | None:
     return torch_compile_unavailable()
 
 
-def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper:
-    """Build an implementation's stepper, importing its framework now."""
+def make_stepper(impl_id: str, data: Dataset, settings: StepSettings, quad: QuadraticLoss | None = None) -> Stepper:
+    """Build an implementation's stepper, importing its framework now. ``quad`` is the data's least-squares
+    solution where the caller has one (a run's experiment): the exact engine is built from it instead of
+    solving again; the others compute with their own frameworks and take none."""
     impl = get_implementation(impl_id)
     if not framework_available(impl.framework):
         raise FrameworkMissing(missing_message(impl_id))
@@ -118,6 +124,8 @@ def make_stepper(impl_id: str, data: Dataset, settings: StepSettings) -> Stepper
     except OSError as error:  # installed, but a shared library it loads is missing or broken
         raise FrameworkMissing(f"{FRAMEWORK_NAMES[impl.framework]} is installed but cannot be loaded here "
                                f"({error}); reinstall it: {impl.pip_command}") from error
+    if quad is not None and impl.from_solution:
+        return module.make_stepper(data, settings, quad)
     return module.make_stepper(data, settings)
 
 

@@ -5,15 +5,20 @@ from typing import Sequence
 
 import numpy as np
 
-from ..analytic import ExactState, ExactTrajectory, quadratic_loss
+from ..analytic import ExactState, ExactTrajectory, QuadraticLoss, loss_scale, quadratic_loss
 from ..problems import Dataset
 from .base import StepSettings, Stepper, TrainState
 
 
 class AnalyticStepper(Stepper):
-    def __init__(self, data: Dataset, settings: StepSettings) -> None:
+    def __init__(self, data: Dataset, settings: StepSettings, quad: QuadraticLoss | None = None) -> None:
         super().__init__(data, settings)
-        self.quad = quadratic_loss(data, settings.reduction)
+        # A run's experiment has solved this data's least squares already (fitcore.experiment): the
+        # same function over the same float64 data, so reading it gives the very numbers solving again would.
+        if quad is not None and quad.scale != loss_scale(settings.reduction, len(data.x)):
+            raise ValueError(f"the solution given is for a loss scaled by {quad.scale:g}, not this run's "
+                             f"{settings.reduction} over {len(data.x)} points")
+        self.quad = quad if quad is not None else quadratic_loss(data, settings.reduction)
         self.trajectory = ExactTrajectory(self.quad, settings.optimizer, settings.schedule.is_constant)
         self.load(TrainState(data.init.astype(np.float64), {}, 0))
 
@@ -39,5 +44,7 @@ class AnalyticStepper(Stepper):
         return float(self.trajectory.loss_of(self.exact.error))
 
 
-def make_stepper(data: Dataset, settings: StepSettings) -> Stepper:
-    return AnalyticStepper(data.as_float64(), settings)
+def make_stepper(data: Dataset, settings: StepSettings, quad: QuadraticLoss | None = None) -> Stepper:
+    """The exact engine over ``data``; ``quad``, this data's least-squares solution where the caller has
+    one, spares solving it again."""
+    return AnalyticStepper(data.as_float64(), settings, quad)
