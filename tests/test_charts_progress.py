@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from ui.charts import live_frame_for
-from ui.charts.progress import PANEL_EDGE, params_spec
+from ui.charts.progress import (LABEL_CLEARANCE, PANEL_EDGE, PX_PER_TICK, panel_height, panel_ticks, params_chart,
+                                 params_spec)
 
 
 def panel_axes(spec: dict) -> list[tuple[dict, dict]]:
@@ -30,3 +31,41 @@ def test_that_short_panels_get_two_labels_and_tall_ones_three():
         return {axis["tickCount"] for _, axis in panel_axes(params_spec(tuple(f"w{k}" for k in range(count))))}
     assert ticks(1) == ticks(3) == {3}
     assert ticks(4) == ticks(7) == {2}
+
+
+@pytest.mark.parametrize("low, high, height", [(0.0, 0.55, 82), (-1.05, 1.0, 82), (-0.03, 0.0, 82), (0.69, 61.3, 110),
+                                               (3e-5, 7e-5, 64), (-1.13, 0.857, 64), (5.0, 5.0001, 330),
+                                               (3e-9, 7e-9, 82), (1e7, 3e7, 82), (-12.85, 61.36, 300)])
+def test_that_a_panel_labels_two_or_three_round_values_clear_of_its_ends(low: float, high: float, height: int):
+    ticks = panel_ticks(low, high, height)
+    assert 2 <= len(ticks.values) <= max(2, height // PX_PER_TICK)
+    plotted = height - 2 * PANEL_EDGE  # the data's share of the panel
+    for value in ticks.values:
+        from_bottom = PANEL_EDGE + (value - low) / (high - low) * plotted
+        assert LABEL_CLEARANCE <= from_bottom <= height - LABEL_CLEARANCE
+    spacing = np.diff(ticks.values)
+    np.testing.assert_allclose(spacing, spacing[0])
+    # written with the digits that tell them apart, and no more than the step needs
+    written = [format_like_d3(value, ticks.format) for value in ticks.values]
+    assert len(set(written)) == len(written)
+
+
+def format_like_d3(value: float, spec: str) -> str:
+    """The two d3 formats panel_ticks writes (",.Nf" and ".Ne"), in Python."""
+    return format(value, spec.replace("~", ""))
+
+
+def test_that_a_panel_whose_value_never_moves_labels_that_value_once():
+    ticks = panel_ticks(2.0, 2.0, 82)
+    assert ticks.values == (2.0,)
+
+
+def test_that_the_panels_chart_labels_the_values_it_chose_for_each_panel():
+    steps = np.arange(0, 101, 10)
+    path = np.column_stack([np.linspace(0.55, 0.0, len(steps)), np.linspace(-1.05, 1.0, len(steps))])
+    chart = params_chart(("a", "b"), steps, path, np.array([0.0, 1.0]), "true", (100, path[-1]))
+    height = panel_height(2)
+    for (scale, axis), column in zip(panel_axes(chart.spec), path.T):
+        expected = panel_ticks(float(column.min()), float(column.max()), height)
+        assert tuple(axis["values"]) == expected.values and axis["format"] == expected.format
+        assert axis["labelBaseline"] == "bottom"

@@ -1,6 +1,7 @@
 """(b) Loss against step and (c) every parameter against step."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -22,6 +23,8 @@ PANEL_MIN_HEIGHT = 64  # a parameter's panel: room for three labels that do not 
 # highest of the next (0.000 right over 1.0).
 PANEL_EDGE = 10
 PX_PER_TICK = 36  # one y label per this many pixels of a panel's height: three on 3 panels, two on 4 or more
+LABEL_CLEARANCE = 16  # px from a panel's top or bottom to its nearest label's middle
+PANEL_SPACING = 12  # px between two panels
 STEP_SELECTION = "step"  # the loss chart's click selection at rest: the step to replay
 HOVER_SELECTION = "hover"  # the loss chart's pointer-over selection at rest: the step shown while the pointer stays
 LONG_RUN = 100_000  # steps from which the step axis reads 200k, 1M
@@ -180,18 +183,64 @@ def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marke
 
 # --- (c) parameters against step ------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PanelTicks:
+    """A parameter panel's labelled values and the d3 format that writes them."""
+
+    values: tuple[float, ...]
+    format: str
+
+
+def panel_height(count: int) -> int:
+    return max(PANEL_MIN_HEIGHT, int(HEIGHT * 1.1 / count))
+
+
+def panel_ticks(low: float, high: float, height: int) -> PanelTicks:
+    """Round values for a panel whose data run from ``low`` to ``high``: at most one per ``PX_PER_TICK``
+    pixels (two, three), none nearer than ``LABEL_CLEARANCE`` pixels to the panel's top or bottom, so a
+    panel's labels never sit at its edge beside the next panel's (where "0.0" over "1" read as one axis);
+    each written with the digits its spacing needs. One value when the data do not spread."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return PanelTicks((), "~g")
+    spread = high - low
+    if spread <= 1e-9 * max(abs(low), abs(high), 1e-300):
+        return PanelTicks((float(f"{(low + high) / 2:.4g}"),), ".4~g")
+    # The data fill the panel less PANEL_EDGE at each end: values within the clearance are not labelled.
+    per_px = spread / max(height - 2 * PANEL_EDGE, 1)
+    inner = max(LABEL_CLEARANCE - PANEL_EDGE, 0) * per_px
+    lo, hi = low + inner, high - inner
+    most = max(2, min(3, height // PX_PER_TICK))
+    exponent = math.floor(math.log10(spread))
+    for step in (m * 10.0**e for e in range(exponent + 1, exponent - 4, -1) for m in (5, 2, 1)):
+        first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+        if last - first + 1 >= 2:
+            break
+    every = max(1, math.ceil((last - first + 1) / most))
+    chosen = tuple(float(f"{k * step:.12g}") for k in range(first, last + 1, every))
+    if not chosen:  # the interior is too narrow for a round value: its middle, rounded
+        return PanelTicks((float(f"{(low + high) / 2:.3g}"),), ".3~g")
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    largest = max(abs(v) for v in chosen)
+    if decimals <= 6 and largest < 1e6:
+        return PanelTicks(chosen, f",.{decimals}f")
+    digits = math.floor(math.log10(max(largest, step))) - math.floor(math.log10(step) + 1e-9)
+    return PanelTicks(chosen, f".{max(digits, 0)}e")
+
+
 @numbers_filled_in
 def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveFrame | None = None,
-                long_run: bool = False) -> dict[str, Any]:
+                long_run: bool = False, ticks: tuple[PanelTicks, ...] | None = None) -> dict[str, Any]:
     """One small chart per parameter, stacked: each with its own y scale and its own tables.
 
     Streamlit stretches a stack by giving every panel the column's width as its plot width, so
     anything left of the plot would push the chart past its column: the y labels and the
     parameter's name are drawn inside the panel instead. Each scale keeps ``PANEL_EDGE`` pixels free
-    at both ends and the labels there lean inward, so the top label of one panel stays clear of the
-    bottom label of the panel above; short panels get fewer labels."""
-    height = max(PANEL_MIN_HEIGHT, int(HEIGHT * 1.1 / len(param_names)))
-    ticks = max(2, min(3, height // PX_PER_TICK))
+    at both ends. ``ticks``, one per panel (``panel_ticks``), label round values at least
+    ``LABEL_CLEARANCE`` pixels from the panel's ends, each just above its grid line, so one panel's
+    labels never stand at its edge beside the next panel's; short panels get fewer labels. Without
+    them Vega picks ``tickCount`` values and the labels near an end lean inward."""
+    height = panel_height(len(param_names))
+    count = max(2, min(3, height // PX_PER_TICK))
     panels = []
     for i, name in enumerate(param_names):
         tooltip = [alt.Tooltip("param:N"), alt.Tooltip("step:Q", format=","),
@@ -200,8 +249,11 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
         x = _x_step("step" if last else None, False, frame, long_run, labels=last, ticks=last)
         y_scale = alt.Scale(domain=list(frame.params[i]), nice=False, padding=PANEL_EDGE) if frame else \
             alt.Scale(zero=False, nice=False, padding=PANEL_EDGE)
+        # Chosen values sit on their grid lines, kept clear of the ends: each label stands just above its line.
+        labels = {"values": list(ticks[i].values), "format": ticks[i].format, "labelBaseline": "bottom"} \
+            if ticks else {"tickCount": count}
         y = alt.Y("value:Q", title=None, scale=y_scale,
-                  axis=alt.Axis(tickCount=ticks, labelFlush=PANEL_EDGE + 2, labelOverlap="greedy", ticks=False,
+                  axis=alt.Axis(**labels, labelFlush=PANEL_EDGE + 2, labelOverlap="greedy", ticks=False,
                                 labelAlign="left", labelPadding=-4, domain=False, labelOpacity=0.8))
         path = alt.Chart(live(f"path_{i}")).mark_line(strokeWidth=2, color=LINE, clip=True).encode(
             x=x, y=y, **tips_at_rest(tooltip, at_rest))
@@ -214,7 +266,7 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
                                                            fontSize=12, color=LINE, dx=-4, dy=3).encode(
             x=alt.value("width"), y=alt.value(0), text=alt.value(name))
         panels.append(alt.layer(path, target, now, label).properties(height=height, width=PANEL_WIDTH))
-    chart = alt.vconcat(*panels, spacing=6).resolve_scale(x="shared").properties(title="Parameters")
+    chart = alt.vconcat(*panels, spacing=PANEL_SPACING).resolve_scale(x="shared").properties(title="Parameters")
     spec = vega_spec(chart)
     spec["padding"] = {"left": 0, "right": -4, "top": 5}
     spec["config"].setdefault("view", {})["stroke"] = None  # the frame's edge stroke would reach past the width
@@ -240,8 +292,18 @@ def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarr
     kept_steps = np.asarray(steps, dtype=np.float64)[keep]
     tables_live: dict[str, pa.Table] = {}
     tables_static = params_static(param_names, targets, target_label) if static_tables is None else static_tables
+    height = panel_height(count)
+    ticks = []
     for i, name in enumerate(param_names):
         values = params[keep, i] if len(params) else np.empty(0)
+        if frame is not None:
+            low, high = frame.params[i]
+        else:  # what Vega fits the panel's scale to: the path, the target line and the marker
+            shown = np.concatenate([np.asarray(values, np.float64), [targets[i]] if targets is not None else [],
+                                    [marker[1][i]] if marker else []]).astype(np.float64)
+            shown = shown[np.isfinite(shown)]
+            low, high = (float(shown.min()), float(shown.max())) if len(shown) else (math.nan, math.nan)
+        ticks.append(panel_ticks(low, high, height))
         tables_live[f"path_{i}"] = live_table(("step", "value"), step=kept_steps, value=values, param=name,
                                               kind="trajectory", label="")
         tables_live[f"now_{i}"] = live_table(("step", "value"), step=[float(marker[0])] if marker else [],
@@ -252,5 +314,5 @@ def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarr
         text += f", with the {target_label} value as a dashed line (" + \
             ", ".join(f"{n} = {fmt4(v)}" for n, v in zip(param_names, targets)) + ")"
     last_step = frame.steps if frame is not None else (int(steps[-1]) if len(steps) else 0)
-    return Chart(params_spec(tuple(param_names), at_rest, frame, is_long_run(last_step)), tables_live,
+    return Chart(params_spec(tuple(param_names), at_rest, frame, is_long_run(last_step), tuple(ticks)), tables_live,
                  tables_static, text + ".")
