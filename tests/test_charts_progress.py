@@ -69,3 +69,14 @@ def test_that_the_panels_chart_labels_the_values_it_chose_for_each_panel():
         expected = panel_ticks(float(column.min()), float(column.max()), height)
         assert tuple(axis["values"]) == expected.values and axis["format"] == expected.format
         assert axis["labelBaseline"] == "bottom"
+
+
+def test_that_replaying_an_earlier_step_keeps_the_panels_spec_the_whole_runs():
+    steps = np.arange(0, 101, 10)
+    path = np.column_stack([np.linspace(0.55, 0.0, len(steps)), np.linspace(-1.05, 1.0, len(steps))])
+    targets = np.array([0.0, 1.0])
+    whole = params_chart(("a", "b"), steps, path, targets, "true", (100, path[-1]))
+    for shown in (1, 4, 8):
+        replayed = params_chart(("a", "b"), steps[:shown], path[:shown], targets, "true",
+                                (int(steps[shown - 1]), path[shown - 1]), whole=path)
+        assert replayed.spec == whole.spec

@@ -229,7 +229,8 @@ def panel_ticks(low: float, high: float, height: int) -> PanelTicks:
 
 @numbers_filled_in
 def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveFrame | None = None,
-                long_run: bool = False, ticks: tuple[PanelTicks, ...] | None = None) -> dict[str, Any]:
+                long_run: bool = False, ticks: tuple[PanelTicks, ...] | None = None,
+                domains: tuple[tuple[float, float], ...] | None = None) -> dict[str, Any]:
     """One small chart per parameter, stacked: each with its own y scale and its own tables.
 
     Streamlit stretches a stack by giving every panel the column's width as its plot width, so
@@ -238,7 +239,8 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
     at both ends. ``ticks``, one per panel (``panel_ticks``), label round values at least
     ``LABEL_CLEARANCE`` pixels from the panel's ends, each just above its grid line, so one panel's
     labels never stand at its edge beside the next panel's; short panels get fewer labels. Without
-    them Vega picks ``tickCount`` values and the labels near an end lean inward."""
+    them Vega picks ``tickCount`` values and the labels near an end lean inward. ``domains`` fix the
+    panels' value ranges at rest (the whole run's, so replaying a step moves no axis and keeps the spec)."""
     height = panel_height(len(param_names))
     count = max(2, min(3, height // PX_PER_TICK))
     panels = []
@@ -247,7 +249,8 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
                    alt.Tooltip("value:Q", format=TOOLTIP_FORMAT)]
         last = i == len(param_names) - 1
         x = _x_step("step" if last else None, False, frame, long_run, labels=last, ticks=last)
-        y_scale = alt.Scale(domain=list(frame.params[i]), nice=False, padding=PANEL_EDGE) if frame else \
+        fixed = frame.params[i] if frame else domains[i] if domains else None
+        y_scale = alt.Scale(domain=list(fixed), nice=False, padding=PANEL_EDGE) if fixed else \
             alt.Scale(zero=False, nice=False, padding=PANEL_EDGE)
         # Chosen values sit on their grid lines, kept clear of the ends: each label stands just above its line.
         labels = {"values": list(ticks[i].values), "format": ticks[i].format, "labelBaseline": "bottom"} \
@@ -286,23 +289,31 @@ def params_static(param_names: Sequence[str], targets: np.ndarray | None, target
 def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarray,
                  targets: np.ndarray | None, target_label: str, marker: tuple[int, np.ndarray] | None,
                  at_rest: bool = True, frame: LiveFrame | None = None,
-                 static_tables: dict[str, pd.DataFrame] | None = None) -> Chart:
+                 static_tables: dict[str, pd.DataFrame] | None = None, whole: np.ndarray | None = None) -> Chart:
+    """The parameters to the step shown (``steps``, ``params``, ``marker``). At rest each panel's range
+    holds the whole run (``whole``, its every recorded θ, when the step shown is an earlier one), the
+    target and the marker, and its labels are chosen for that range."""
     count = len(param_names)
     keep = thin(len(steps), (MAX_POINTS - 2 * count) // count if at_rest else LIVE_POINTS // count)
     kept_steps = np.asarray(steps, dtype=np.float64)[keep]
     tables_live: dict[str, pa.Table] = {}
     tables_static = params_static(param_names, targets, target_label) if static_tables is None else static_tables
     height = panel_height(count)
-    ticks = []
+    ticks, domains = [], []
+    run_path = np.asarray(params if whole is None else whole, np.float64)
     for i, name in enumerate(param_names):
         values = params[keep, i] if len(params) else np.empty(0)
         if frame is not None:
             low, high = frame.params[i]
-        else:  # what Vega fits the panel's scale to: the path, the target line and the marker
-            shown = np.concatenate([np.asarray(values, np.float64), [targets[i]] if targets is not None else [],
-                                    [marker[1][i]] if marker else []]).astype(np.float64)
-            shown = shown[np.isfinite(shown)]
-            low, high = (float(shown.min()), float(shown.max())) if len(shown) else (math.nan, math.nan)
+        else:
+            held = np.concatenate([run_path[:, i] if len(run_path) else [], [targets[i]] if targets is not None
+                                   else [], [marker[1][i]] if marker else []]).astype(np.float64)
+            held = held[np.isfinite(held)]
+            low, high = (float(held.min()), float(held.max())) if len(held) else (-1.0, 1.0)
+            if high - low <= 1e-9 * max(abs(low), abs(high), 1e-300):  # a value that never moved: a range around it
+                pad = max(1e-3 * abs(low), 1e-3)
+                low, high = low - pad, high + pad
+            domains.append((low, high))
         ticks.append(panel_ticks(low, high, height))
         tables_live[f"path_{i}"] = live_table(("step", "value"), step=kept_steps, value=values, param=name,
                                               kind="trajectory", label="")
@@ -314,5 +325,6 @@ def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarr
         text += f", with the {target_label} value as a dashed line (" + \
             ", ".join(f"{n} = {fmt4(v)}" for n, v in zip(param_names, targets)) + ")"
     last_step = frame.steps if frame is not None else (int(steps[-1]) if len(steps) else 0)
-    return Chart(params_spec(tuple(param_names), at_rest, frame, is_long_run(last_step), tuple(ticks)), tables_live,
-                 tables_static, text + ".")
+    spec = params_spec(tuple(param_names), at_rest, frame, is_long_run(last_step), tuple(ticks),
+                       tuple(domains) if frame is None else None)
+    return Chart(spec, tables_live, tables_static, text + ".")

@@ -220,13 +220,13 @@ class TrainView:
         label = "true" if problem.true_params is not None else "least-squares"
         axes = None if at_rest else charts.live_frame_for(run.total_steps, run.initial_loss, quad.optimum_loss,
                                                           start, np.array(targets, dtype=np.float64))
-        stepping, whole = {}, None
+        stepping, whole, whole_path = {}, None, None
         if at_rest and self.on_step is not None:
             key = f"{problem.id}:{STEP_KEY}"
             stepping = {"key": key, "on_select": functools.partial(self.on_step, key),
                         "selection_mode": [charts.STEP_SELECTION, charts.HOVER_SELECTION]}
         if at_rest and frame.step < (latest := live_frame(run)).step:  # replaying: the rest of the run, faded
-            whole = (latest.steps, latest.losses)
+            whole, whole_path = (latest.steps, latest.losses), latest.path
         self._draw(self.loss, "loss", charts.loss_chart(frame.steps, frame.losses, quad.optimum_loss,
                                                         (frame.step, frame.loss), others, log_x, loss_static,
                                                         at_rest=at_rest, frame=axes, whole=whole), **stepping)
@@ -235,7 +235,7 @@ class TrainView:
             problem.param_names, targets, label))
         self._draw(self.params, "params", charts.params_chart(problem.param_names, frame.steps, frame.path, targets,
                                                               label, (frame.step, frame.params), at_rest, axes,
-                                                              params_static))
+                                                              params_static, whole_path))
         self.draw_landscape(run, frame, start, at_rest)
         self.draw_extra(run, frame, training)
         if self._changed("log", (id(run), len(run.log), frame.step if not run.log else None)):
