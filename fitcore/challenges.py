@@ -22,10 +22,12 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .config import RunConfig
-from .engine import Run, train
+from .engine import Run
 from .lessons import Lesson
+from .stopping import Limits
 
 ONE_RUN = "run"
+FOLLOW_SECONDS = 0.5  # between looks at a run trained elsewhere (nothing is drawn meanwhile)
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,16 @@ class Challenge:
             and abs(float(prediction) - float(outcome.answer)) <= self.tolerance + 1e-12 * abs(float(outcome.answer))
 
 
-def run_challenge(challenge: Challenge, problem_id: str, impl: str | None = None) -> dict[str, Run]:
-    """Train every run the challenge needs, to the end."""
-    return {label: train(config) for label, config in challenge.configs(problem_id, impl).items()}
+def run_challenge(challenge: Challenge, problem_id: str, impl: str | None = None,
+                  open_run: Callable[[RunConfig, Limits], Run] = Run) -> dict[str, Run]:
+    """Train every run the challenge needs, to the end (where ``open_run`` puts it: a worker pool's ``open``
+    trains it in a worker, to the same numbers)."""
+    runs = {}
+    for label, config in challenge.configs(problem_id, impl).items():
+        run = runs[label] = open_run(config, Limits())
+        for _ in run.follow(FOLLOW_SECONDS):
+            pass
+    return runs
 
 
 # --- judges: read the answer off the runs, deciding only where the margin is wide ----------------------------

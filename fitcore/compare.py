@@ -263,21 +263,22 @@ def _failed(job: Job, message: str, seconds: float) -> Outcome:
                    math.nan, seconds)
 
 
-def run_plan(plan: Plan, limits: Limits = Limits(), chunk_seconds: float = CHUNK_SECONDS) -> Iterator[Progress]:
+def run_plan(plan: Plan, limits: Limits = Limits(), chunk_seconds: float = CHUNK_SECONDS,
+             open_run: Callable[[RunConfig, Limits], Run] = Run) -> Iterator[Progress]:
     """Run every job of a plan in order, yielding progress at least every ``chunk_seconds``.
 
-    A job whose framework is missing or which fails ends as a "failed" outcome with the reason;
-    the others still run.
+    ``open_run`` says where each job trains (a worker pool's ``open``: the frameworks load there, and the
+    numbers are the same bit for bit). A job whose framework is missing or which fails ends as a "failed"
+    outcome with the reason; the others still run.
     """
     total = len(plan.jobs)
     for index, job in enumerate(plan.jobs):
         yield Progress(index, total, job.label, index / total, None)
         started = time.perf_counter()
         try:
-            run = Run(job.config, limits)
+            run = open_run(job.config, limits)
             run.prepare()
-            while not run.finished:
-                snapshot = run.advance(max_seconds=chunk_seconds)
+            for snapshot in run.follow(chunk_seconds):
                 yield Progress(index, total, job.label, (index + snapshot.progress) / total, None)
             outcome = _outcome(job, run, time.perf_counter() - started)
         except FrameworkMissing as error:
@@ -287,10 +288,10 @@ def run_plan(plan: Plan, limits: Limits = Limits(), chunk_seconds: float = CHUNK
         yield Progress(index + 1, total, job.label, (index + 1) / total, outcome)
 
 
-def compare(plan: Plan, limits: Limits = Limits()) -> Comparison:
+def compare(plan: Plan, limits: Limits = Limits(), open_run: Callable[[RunConfig, Limits], Run] = Run) -> Comparison:
     """Run a plan to the end in one go."""
     comparison = Comparison(plan)
-    for progress in run_plan(plan, limits):
+    for progress in run_plan(plan, limits, open_run=open_run):
         if progress.outcome is not None:
             comparison = comparison.adding(progress.outcome)
     return comparison

@@ -283,6 +283,12 @@ class Run:
     def state(self) -> TrainState:
         return self.prepare().state()
 
+    def follow(self, seconds: float = 0.1) -> Iterator[Snapshot]:
+        """Train to the end, yielding a snapshot at least every ``seconds`` (a caller draws its progress
+        between them, and may stop at any one, leaving the run paused there). Where the run trains is the
+        run's own business: a worker's ``RemoteRun`` trains there, in turns with the worker's other runs."""
+        return iterate(self, every_seconds=seconds)
+
     def log_text(self) -> str:
         return log_text(self.log)
 

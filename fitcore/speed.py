@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .engine import Run
@@ -121,13 +121,16 @@ class SpeedProgress:
 
 
 def measure(problem_id: str, entries: Sequence[Entry], seconds_each: float = SECONDS_EACH,
-            slice_seconds: float = SLICE_SECONDS) -> Iterator[SpeedProgress]:
-    """Train each entry for ``seconds_each`` of training time, yielding progress between slices."""
+            slice_seconds: float = SLICE_SECONDS,
+            open_run: Callable[[RunConfig, Limits], Run] = Run) -> Iterator[SpeedProgress]:
+    """Train each entry for ``seconds_each`` of training time, yielding progress between slices. ``open_run``
+    says where each trains (a worker pool's ``open``: the frameworks load there; the times are the engine's
+    own clock, there)."""
     total = len(entries)
     for index, entry in enumerate(entries):
         yield SpeedProgress(index, total, entry.label, index / total, None)
         try:
-            run = Run(speed_config(problem_id, entry), Limits())
+            run = open_run(speed_config(problem_id, entry), Limits())
             started = time.perf_counter()
             run.prepare()
             setup = time.perf_counter() - started

@@ -16,7 +16,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .device import memory_problem, resolve_device
 from .impl import IMPLEMENTATIONS, StepSettings, is_available, make_stepper
@@ -140,14 +140,19 @@ class SweepProgress:
     point: SweepPoint | None  # set once a point has just been measured
 
 
-def sweep(entries: Sequence[SweepEntry], sizes: Sequence[int], seconds: float = 0.2,
-          runs: int = 3) -> Iterator[SweepProgress]:
-    """Measure every entry at every size, smallest first, yielding progress before and after each point."""
+def sweep(entries: Sequence[SweepEntry], sizes: Sequence[int], seconds: float = 0.2, runs: int = 3,
+          measure: Callable[[SweepEntry, int, float, int], SweepPoint] = measure_point) -> Iterator[SweepProgress]:
+    """Measure every entry at every size, smallest first, yielding progress before and after each point.
+    ``measure`` is ``measure_point`` wherever it runs (a worker process, so the framework loads there)."""
     jobs = [(entry, points) for entry in entries for points in sizes]
     for index, (entry, points) in enumerate(jobs):
         label = f"{entry.label}, {points:,} points"
         yield SweepProgress(index, len(jobs), label, None)
-        yield SweepProgress(index + 1, len(jobs), label, measure_point(entry, points, seconds, runs))
+        try:
+            point = measure(entry, points, seconds, runs)
+        except Exception as error:  # where it ran failed (a worker that died): this point says so, the rest go on
+            point = SweepPoint(entry, points, error=f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        yield SweepProgress(index + 1, len(jobs), label, point)
 
 
 def crossover(cpu: dict[int, float], accelerated: dict[int, float]) -> int | None:

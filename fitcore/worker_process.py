@@ -4,13 +4,16 @@ A worker reads commands from one pipe and writes progress to another (``fitcore.
 other ends). Runs that are training take turns in slices of ``SLICE_SECONDS``: with 15 runs on a
 worker each gets a fifteenth of a core, and a command (Pause, Stop) waits for at most one slice.
 A run's framework objects never leave this process; only its read-outs (``Progress``) travel, and a
-NumPy run as a whole when the pool moves it to another worker ("export", then "adopt" there).
+NumPy run as a whole when the pool moves it to another worker ("export", then "adopt" there). A "call"
+computes one function for the pool (``WorkerPool.call``) between two slices.
 Progress goes out at most ``UPDATES_PER_SECOND`` times a second from one worker, shared by its training
 runs: the server unpickles every message under its one interpreter lock, and its pages redraw each
 run about once a second when many train (ui's redraw budget), so more would only cost it.
 """
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -19,12 +22,17 @@ from typing import Any
 import numpy as np
 
 from .engine import Run
+from .impl import get_implementation
 from .notebook_log import LogLine
 
 SLICE_SECONDS = 0.02   # one run's turn before the next training run's (a command waits at most this)
 UPDATE_SECONDS = 0.05  # a training run's progress goes to its session at most this often
 UPDATES_PER_SECOND = 20.0  # progress messages of training runs from one worker, all its runs together
 LEASE_SECONDS = 5.0    # a training run whose session has not asked after it for this long pauses (page left)
+PARKED_POLL_SECONDS = 0.05  # how often an idle worker looks whether a framework it imports has arrived
+# Commands that may build a run's implementation (import its framework): they wait for the import, which runs
+# in a thread of its own while the worker trains its other runs (importing TensorFlow takes 3-30 s).
+BUILDING = ("prepare", "advance", "train", "state")
 
 
 @dataclass
@@ -81,11 +89,42 @@ def _progress(hosted: _Hosted) -> Progress:
                     run.log[log_from:], hosted.training)
 
 
+def _import_quietly(name: str) -> None:
+    try:
+        importlib.import_module(name)
+    except BaseException:  # the run's own prepare() imports it again, meets the error and reports it
+        pass
+
+
 class _Worker:
     def __init__(self, commands: Connection, updates: Connection) -> None:
         self.commands, self.updates = commands, updates
         self.runs: dict[int, _Hosted] = {}
         self.turn = 0
+        self.importing: dict[str, threading.Thread] = {}  # implementation module -> the thread importing it
+        self.parked: dict[int, list[tuple[Any, ...]]] = {}  # run id -> its commands waiting for an import
+
+    def _still_importing(self, run: Run) -> bool:
+        """Whether this run's framework is still being imported (the import starts here, in a thread, the
+        first time a run needs it): meanwhile the worker trains its other runs rather than wait with them."""
+        impl = get_implementation(run.config.impl)
+        if impl.framework == "numpy" or run.prepared:
+            return False
+        name = f"{__package__}.impl.{impl.module}"
+        thread = self.importing.get(name)
+        if thread is None:
+            thread = self.importing[name] = threading.Thread(target=_import_quietly, args=(name,), daemon=True,
+                                                             name=f"import {impl.framework}")
+            thread.start()
+        return thread.is_alive()
+
+    def unpark(self) -> None:
+        """Carry out, in their order, the commands of every run whose framework has arrived meanwhile."""
+        for run_id in list(self.parked):
+            hosted = self.runs.get(run_id)
+            if hosted is None or not self._still_importing(hosted.run):
+                for command in self.parked.pop(run_id):
+                    self.handle(command)
 
     def send(self, run_id: int, token: int | None) -> None:
         self.updates.send(("progress", run_id, token, _progress(self.runs[run_id])))
@@ -110,6 +149,15 @@ class _Worker:
             self.runs[run_id] = _Hosted(run, training=training and not run.finished)
             self.send(run_id, token)
             return True
+        if kind == "call":  # one-off work for the pool (a measurement, a recomputation): runs wait meanwhile
+            function, call_args = args
+            try:
+                result = function(*call_args)
+            except Exception as error:  # it fails alone: the worker and its runs go on
+                self.fail(run_id, token, error)
+            else:
+                self.updates.send(("called", run_id, token, result))
+            return True
         hosted = self.runs.get(run_id)
         if hosted is None:
             if kind == "export":  # closed meanwhile: nothing to move
@@ -122,6 +170,10 @@ class _Worker:
         hosted.touched = time.monotonic()
         if kind == "close":
             del self.runs[run_id]
+            self.parked.pop(run_id, None)
+            return True
+        if kind != "touch" and (run_id in self.parked or (kind in BUILDING and self._still_importing(hosted.run))):
+            self.parked.setdefault(run_id, []).append(command)  # after the import, in order
             return True
         run = hosted.run
         try:
@@ -181,9 +233,11 @@ class _Worker:
 
     def serve(self) -> None:
         while True:
+            if self.parked:
+                self.unpark()
             busy = any(hosted.training for hosted in self.runs.values())
-            # Idle: block until a command (the timeout only re-checks leases); busy: take what came in.
-            while self.commands.poll(0 if busy else 1.0):
+            # Idle: block until a command (the timeout only re-checks leases and imports); busy: take what came in.
+            while self.commands.poll(0 if busy else PARKED_POLL_SECONDS if self.parked else 1.0):
                 if not self.handle(self.commands.recv()):
                     return
                 busy = any(hosted.training for hosted in self.runs.values())

@@ -6,7 +6,9 @@ threaded server that may have imported a framework is unsafe) that host runs for
 framework tensors never travel. ``pool.open(config, limits)`` returns a ``RemoteRun``: a ``Run`` whose
 read-outs (step, status, snapshot, history, log) mirror the worker's copy and whose controls (advance,
 pause, stop, extend, prepare) are carried out there. ``train()`` lets the worker train it on its own,
-time-shared with the worker's other runs; ``sync(wait)`` brings its progress in.
+time-shared with the worker's other runs; ``sync(wait)`` brings its progress in; ``follow(seconds)`` does
+both until the run ends (a comparison's or a challenge's run). ``pool.call(function, *args)`` computes
+one function in a worker (timing a framework's steps, rebuilding an optimizer's state) and returns its result.
 
 The transport is the standard library's: two one-way ``multiprocessing`` pipes per worker carrying
 pickled tuples, and one thread per worker here that reads updates and files them with their run.
@@ -36,7 +38,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from .config import RunConfig
 from .engine import Run
@@ -125,8 +127,8 @@ class WorkerPool:
         self._behind: dict[int, float] = {}  # run id -> core-seconds short of its fair part (ahead: < 0)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._exports: dict[int, tuple[Any, ...]] = {}
-        self._exported = threading.Condition()
+        self._replies: dict[int, tuple[Any, ...]] = {}  # token -> a worker's answer to the pool itself
+        self._replied = threading.Condition()
         self._closing = threading.Event()
         self._balancer: threading.Thread | None = None
         self.moves = 0  # runs moved between workers so far
@@ -140,14 +142,19 @@ class WorkerPool:
                     self._workers[slot] = _Worker(self)
         return self
 
+    def _least_busy(self) -> _Worker:
+        """The worker hosting the fewest runs, started if it is not running (call with the lock held)."""
+        slot = min(range(self.size), key=lambda i: len(self._workers[i].run_ids) if self._workers[i] else 0)
+        worker = self._workers[slot]
+        if worker is None or not worker.alive:
+            worker = self._workers[slot] = _Worker(self)
+        return worker
+
     def open(self, config: RunConfig, limits: Limits = Limits()) -> RemoteRun:
         """A new run, hosted by the worker with the fewest runs."""
         handle = RemoteRun(config, limits)
         with self._lock:
-            slot = min(range(self.size), key=lambda i: len(self._workers[i].run_ids) if self._workers[i] else 0)
-            worker = self._workers[slot]
-            if worker is None or not worker.alive:
-                worker = self._workers[slot] = _Worker(self)
+            worker = self._least_busy()
             run_id = next(self._ids)
             worker.run_ids.add(run_id)
             self._handles[run_id] = weakref.ref(handle)
@@ -160,6 +167,32 @@ class WorkerPool:
         weakref.finalize(handle, self._forget, run_id)
         worker.send(("open", run_id, None, config, limits))
         return handle
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` computed in a worker process (the one with the fewest runs), and its result:
+        one-off work that would otherwise load a framework, or hold the interpreter lock, in this process
+        (timing a framework's steps, rebuilding an optimizer's state). ``function`` must be a module's
+        top-level function (it travels by name). The worker's runs wait while it works. Its exception is
+        raised here again (as ``WorkerError`` unless ``KNOWN_ERRORS`` names it)."""
+        with self._lock:
+            worker = self._least_busy()
+        token = next(self._ids)
+        if not worker.send(("call", 0, token, function, args)):
+            raise WorkerError("The worker process for this computation is gone.")
+        reply = self._reply(token, worker)
+        if reply is None:
+            raise WorkerError("The worker process computing this ended unexpectedly (killed, or out of memory).")
+        if reply[0] == "failed":
+            raise KNOWN_ERRORS.get(reply[3], WorkerError)(reply[4])
+        return reply[3]
+
+    def _reply(self, token: int, worker: _Worker) -> tuple[Any, ...] | None:
+        """The worker's answer to the pool's command ``token``; None if the worker died or never answered."""
+        deadline = time.monotonic() + REPLY_SECONDS
+        with self._replied:
+            while token not in self._replies and worker.alive and time.monotonic() < deadline:
+                self._replied.wait(0.5)
+            return self._replies.pop(token, None)
 
     def open_runs(self) -> int:
         """Runs the workers host now (a run leaves when its handle is collected)."""
@@ -198,10 +231,10 @@ class WorkerPool:
         return ref() if ref is not None else None
 
     def _deliver(self, message: tuple[Any, ...]) -> None:
-        if message[0] == "exported":
-            with self._exported:
-                self._exports[message[2]] = message
-                self._exported.notify_all()
+        if message[0] in ("exported", "called") or message[1] == 0:  # answers to the pool, not to a run
+            with self._replied:
+                self._replies[message[2]] = message
+                self._replied.notify_all()
             return
         handle = self._handle(message[1])
         if handle is not None:
@@ -215,8 +248,8 @@ class WorkerPool:
             handle = self._handle(run_id)
             if handle is not None:
                 handle._receive(("died", run_id, None))
-        with self._exported:
-            self._exported.notify_all()  # a move waiting on this worker gives up
+        with self._replied:
+            self._replied.notify_all()  # a move or a call waiting on this worker gives up
 
     # --- fair sharing ---------------------------------------------------------------------
     def _balance(self) -> None:
@@ -271,11 +304,7 @@ class WorkerPool:
             token = next(self._ids)
             if not source.send(("export", run_id, token)):
                 return 0
-            deadline = time.monotonic() + REPLY_SECONDS
-            with self._exported:
-                while token not in self._exports and source.alive and time.monotonic() < deadline:
-                    self._exported.wait(0.5)
-                reply = self._exports.pop(token, None)
+            reply = self._reply(token, source)
             if reply is None or reply[3] is None:
                 return 0
             run, training = reply[3], reply[4]
@@ -424,6 +453,27 @@ class RemoteRun(Run):
         if not self.finished:
             self.training_on_its_own = True
             self._command("train")
+
+    def follow(self, seconds: float = 0.1) -> Iterator[Snapshot]:
+        """Let the worker train this run to the end on its own, in turns with its other runs (a fair share,
+        where ``advance`` would hold the worker), and yield its progress at least every ``seconds``.
+        Closing the generator early pauses the run in its worker."""
+        if self.finished:
+            yield self.snapshot()
+            return
+        try:
+            self.train()
+            while True:
+                snapshot = self.sync(wait=seconds)
+                if not self.finished and not self.worker_training:
+                    self.train()  # paused by its lease while the caller was away for long (a redraw)
+                yield snapshot
+                if snapshot.finished:
+                    return
+        except GeneratorExit:
+            if not self.finished:
+                self.pause()
+            raise
 
     def advance(self, max_steps: int | None = None, max_seconds: float | None = None) -> Snapshot:
         self.training_on_its_own = False

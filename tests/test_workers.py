@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Iterator
 
@@ -281,3 +282,32 @@ def test_that_a_compile_failure_reported_by_a_worker_stops_the_offers_in_this_pr
         assert "C++ compiler failed" in fitcore.compiled_unavailable("torch-nn")
     finally:
         toolchain.forget()
+
+
+def test_that_a_worker_importing_a_framework_trains_its_other_runs_meanwhile() -> None:
+    # The workshop's PyTorch and TensorFlow attendees saw nothing for 30 s, nor did NumPy attendees sharing their
+    # workers: a worker used to import a framework (3-30 s on a busy machine) in its one loop, and every run it
+    # hosted waited. Now the import runs in a thread of the worker; the NumPy run goes on meanwhile.
+    require("torch-autograd")
+    workers = WorkerPool(1)  # one worker: the NumPy run and the PyTorch run share it
+    try:
+        numpy_run = workers.open(LONG)
+        numpy_run.train()
+        until(numpy_run, lambda r: r.step > 0)
+        torch_run = workers.open(RunConfig.notebook("quadratic-bias", impl="torch-autograd", steps=300))
+        preparing = threading.Thread(target=torch_run.prepare)
+        preparing.start()
+        progress_while_importing = 0
+        for _ in range(PATIENCE):
+            before = numpy_run.step
+            numpy_run.sync(wait=0.5)
+            if not preparing.is_alive():
+                break
+            progress_while_importing += numpy_run.step > before
+        preparing.join()
+        assert torch_run.prepared, torch_run.snapshot()
+        assert progress_while_importing >= 3, "the NumPy run waited while its worker imported PyTorch"
+        assert_same_run(finish(torch_run), fitcore.train(torch_run.config))
+        numpy_run.stop()
+    finally:
+        workers.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -75,12 +75,26 @@ def runs_in_process(config: RunConfig) -> bool:
     return config.impl in IN_PROCESS_IMPLS and config.steps <= IN_PROCESS_STEPS
 
 
-def new_run(config: RunConfig) -> Run:
-    """A run for this session: in a worker process when the deployment has any, else in this one."""
+def open_run(config: RunConfig, limits: Limits) -> Run:
+    """A run for this session (a demo's, a comparison's, a challenge's, a measurement's): in a worker process
+    when the deployment has any, unless it is cheaper here (``runs_in_process``), else in this one."""
     workers = worker_count()
     if workers == 0 or runs_in_process(config):
-        return Run(config, run_limits(config))
-    return training_pool(workers).open(config, run_limits(config))
+        return Run(config, limits)
+    return training_pool(workers).open(config, limits)
+
+
+def new_run(config: RunConfig) -> Run:
+    """The page's own run, within the deployment's limits."""
+    return open_run(config, run_limits(config))
+
+
+def off_page(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a worker process when the deployment has any, else here: one-off work that would
+    load a framework into this process (timing PyTorch's steps) or hold its interpreter lock for long
+    (rebuilding an optimizer's state by re-running its steps). ``function`` is a module's top-level one."""
+    workers = worker_count()
+    return training_pool(workers).call(function, *args) if workers else function(*args)
 
 
 def timing_run(config: RunConfig, limits: Limits) -> Run:

@@ -12,7 +12,7 @@ from fitcore.challenge_sets import challenges_for
 from fitcore.challenges import Answer, Challenge, answer, answers_csv, run_challenge, score_line
 
 from ui.page.context import PageContext
-from ui.page.state import widget_key
+from ui.page.state import open_run, widget_key
 
 ANSWERS = "challenge_answers"   # every answer of the session, oldest first, across pages
 
@@ -26,7 +26,7 @@ def _reveal(page_title: str, problem_id: str, challenge: Challenge, prediction_k
     prediction = st.session_state.get(prediction_key)
     if prediction is None:
         return
-    outcome = challenge.outcome(run_challenge(challenge, problem_id))
+    outcome = challenge.outcome(run_challenge(challenge, problem_id, open_run=open_run))
     _answers().append(answer(page_title, challenge, prediction, outcome))
 
 

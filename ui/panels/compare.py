@@ -23,7 +23,7 @@ from fitcore.run_labels import setting_phrases
 from ui.charts import compare as compare_charts
 from ui.page.limits import compare_limit, max_pinned, run_limits
 from ui.page.context import PageContext
-from ui.page.state import DemoState, clear_pins, pin_blocker, pin_run, unpin, widget_key
+from ui.page.state import DemoState, clear_pins, open_run, pin_blocker, pin_run, unpin, widget_key
 from ui.page.view import draw_chart
 
 SECTIONS: dict[str, tuple[str, Callable[[RunConfig], Plan]]] = {
@@ -53,7 +53,7 @@ def run_comparison(state: DemoState, kind: str, plan: Plan) -> None:
     limit, capped = compare_limit()
     started = time.perf_counter()
     bar = st.progress(0.0, text=f"Starting {total} runs…")
-    for progress in run_plan(plan, run_limits(plan.config)):
+    for progress in run_plan(plan, run_limits(plan.config), open_run=open_run):
         if progress.outcome is not None:
             comparison = comparison.adding(progress.outcome)
             state.extras[key] = comparison

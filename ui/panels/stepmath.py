@@ -22,7 +22,7 @@ from fitcore.optim import ADAM_BETAS, EPS, KERAS_RESIDUALS, MOMENTUM, RMS_ALPHA
 from ui.page import controls
 from ui.panels.replay import go_live, replayed_step
 from ui.page.context import PageContext
-from ui.page.state import DemoState, widget_key
+from ui.page.state import DemoState, off_page, widget_key
 
 DIGITS = 6
 ROW_BUDGET = 150  # LaTeX characters of written-out terms that still fit one line of the wide layout
@@ -257,7 +257,8 @@ def implementation_note(config: RunConfig) -> str:
 
 @st.cache_data(max_entries=16, show_spinner="Rebuilding the optimizer's state…")
 def _numpy_state(config: RunConfig, step: int) -> TrainState:
-    return numpy_state(config, step)
+    # Up to RECOMPUTE_LIMIT eager NumPy steps: in a worker, so every other session's page goes on meanwhile.
+    return off_page(numpy_state, config, step)
 
 
 def _step(state: DemoState, config: RunConfig) -> None:

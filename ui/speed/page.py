@@ -21,6 +21,7 @@ from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, impor
 from ui.charts import Chart, finite_rows
 from ui.panels.pace import record_rate
 from ui.speed.sweep import sweep_section
+from ui.page.state import open_run
 from ui.page.view import draw_chart
 
 RESULTS = "speed:results"   # session state: demo id -> (seconds each, timings)
@@ -103,7 +104,7 @@ def _run(problem_id: str, entries: Sequence[Entry], seconds_each: float) -> None
         _import_cost(framework)
     timings: list[Timing] = []
     results[problem_id] = (seconds_each, timings)
-    for progress in measure(problem_id, entries, seconds_each):
+    for progress in measure(problem_id, entries, seconds_each, open_run=open_run):
         if progress.timing is not None:
             timings.append(progress.timing)
             if progress.timing.error is None:

@@ -16,10 +16,12 @@ import streamlit as st
 
 from fitcore.device import DEVICE_LABELS, accelerator_statuses
 from fitcore.sweep import (DEVICE_POINTS, H200_COLUMNS, H200_SOURCE, H200_TABLE, PAGE_POINTS, SWEEP_DTYPE,
-                           SWEEP_PROBLEM, SweepEntry, SweepPoint, crossover, reference_crossover, sweep, sweep_entries)
+                           SWEEP_PROBLEM, SweepEntry, SweepPoint, crossover, measure_point, reference_crossover, sweep,
+                           sweep_entries)
 
 from ui.charts import Chart, finite_rows
 from ui.page.limits import accelerated_points
+from ui.page.state import off_page
 from ui.page.view import draw_chart
 
 RESULTS = "speed:sweep"  # session state: the SweepPoints of the last sweep
@@ -161,7 +163,7 @@ def _run(entries: Sequence[SweepEntry], sizes: Sequence[int]) -> None:
     measured: list[SweepPoint] = []
     st.session_state[RESULTS] = measured
     bar = st.progress(0.0, text="Sweeping…")
-    for progress in sweep(entries, sizes, seconds=SECONDS):
+    for progress in sweep(entries, sizes, seconds=SECONDS, measure=functools.partial(off_page, measure_point)):
         if progress.point is not None:
             measured.append(progress.point)
         fraction = progress.done / progress.total if progress.total else 1.0
