@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator
 
 from .config import RunConfig
 from .engine import Run
-from .impl import CompileFailed, CompilerMissing, FrameworkMissing, TrainState
+from .impl import CompileFailed, CompilerMissing, FrameworkMissing, TrainState, get_implementation
 from .impl.toolchain import record_compile_failure
 from .readout import Snapshot
 from .stopping import Limits
@@ -52,6 +52,8 @@ REPLY_SECONDS = 300.0  # the longest a command waits for its worker (importing T
 TOUCH_SECONDS = LEASE_SECONDS / 4
 REBALANCE_SECONDS = 1.0  # how often the pool evens out what training runs get
 MOVABLE_IMPLS = ("numpy",)  # runs the pool moves between workers to share them fairly
+FRAMEWORKS = ("torch", "tensorflow")
+FRAMEWORK_AFFINITY = 2  # runs more than the least busy worker a worker holding a run's framework may host
 
 
 class WorkerError(RuntimeError):
@@ -85,6 +87,7 @@ class _Worker:
         updates_out.close()
         self.alive = True
         self.run_ids: set[int] = set()
+        self.frameworks: set[str] = set()  # PyTorch, TensorFlow: imported, or being imported, by this worker
         self._send_lock = threading.Lock()
         self._pool = pool
         threading.Thread(target=self._read, name="fitcore-worker-reader", daemon=True).start()
@@ -142,19 +145,40 @@ class WorkerPool:
                     self._workers[slot] = _Worker(self)
         return self
 
-    def _least_busy(self) -> _Worker:
-        """The worker hosting the fewest runs, started if it is not running (call with the lock held)."""
-        slot = min(range(self.size), key=lambda i: len(self._workers[i].run_ids) if self._workers[i] else 0)
+    def _least_busy(self, framework: str = "numpy") -> _Worker:
+        """The worker for a new run of ``framework`` (call with the lock held), started if it is not running:
+        the one with the fewest runs, except that a PyTorch or TensorFlow run goes to a worker that has its
+        framework already while that one hosts at most ``FRAMEWORK_AFFINITY`` runs more than the least busy.
+        Each import costs seconds of a worker's time (3-30 s for TensorFlow on a busy machine) and hundreds
+        of MB for good: a room on PyTorch and TensorFlow imports each once, not once per worker."""
+        def runs(slot: int) -> int:
+            worker = self._workers[slot]
+            return len(worker.run_ids) if worker is not None and worker.alive else 0
+
+        def has(slot: int, name: str) -> bool:
+            worker = self._workers[slot]
+            return worker is not None and worker.alive and name in worker.frameworks
+
+        slot = min(range(self.size), key=runs)
+        if framework != "numpy":
+            holding = [i for i in range(self.size) if has(i, framework)]
+            bare = [i for i in range(self.size) if not any(has(i, name) for name in FRAMEWORKS)]
+            if holding and runs(min(holding, key=runs)) <= runs(slot) + FRAMEWORK_AFFINITY:
+                slot = min(holding, key=runs)
+            elif not holding and bare and runs(min(bare, key=runs)) <= runs(slot) + FRAMEWORK_AFFINITY:
+                slot = min(bare, key=runs)  # keep the other framework's worker to itself
         worker = self._workers[slot]
         if worker is None or not worker.alive:
             worker = self._workers[slot] = _Worker(self)
+        if framework != "numpy":
+            worker.frameworks.add(framework)
         return worker
 
     def open(self, config: RunConfig, limits: Limits = Limits()) -> RemoteRun:
         """A new run, hosted by the worker with the fewest runs."""
         handle = RemoteRun(config, limits)
         with self._lock:
-            worker = self._least_busy()
+            worker = self._least_busy(get_implementation(config.impl).framework)
             run_id = next(self._ids)
             worker.run_ids.add(run_id)
             self._handles[run_id] = weakref.ref(handle)

@@ -311,3 +311,20 @@ def test_that_a_worker_importing_a_framework_trains_its_other_runs_meanwhile() -
         numpy_run.stop()
     finally:
         workers.shutdown()
+
+
+def test_that_runs_of_a_framework_go_to_the_worker_that_has_it_until_it_is_crowded() -> None:
+    require("torch-autograd")
+    require("tf-tape")
+    torch_config = RunConfig.notebook("quadratic-bias", impl="torch-autograd", steps=300)
+    tf_config = RunConfig.notebook("quadratic-bias", impl="tf-tape", steps=300)
+    workers = WorkerPool(2)
+    try:  # opening a run builds its data only: no framework is imported here
+        first_torch, first_tf = workers.open(torch_config), workers.open(tf_config)
+        assert first_tf.worker_pid != first_torch.worker_pid, "TensorFlow went where PyTorch will load"
+        more_torch = [workers.open(torch_config) for _ in range(3)]
+        assert {run.worker_pid for run in more_torch} == {first_torch.worker_pid}  # 4 runs there against 1
+        spilled = workers.open(torch_config)  # one more would leave it 4 runs ahead of the other worker
+        assert spilled.worker_pid == first_tf.worker_pid
+    finally:
+        workers.shutdown()
