@@ -27,7 +27,17 @@ browsers run on their own machines).
 - The trip to a worker: a short run opened, trained and read back through a worker process against the
   same run in this process. The trip costs a few to about 25 ms more, what some 500 NumPy or exact steps
   cost, so NumPy and exact runs of at most 500 steps (the linear-2x notebook's 20) stay in the page's
-  process (ui/page/state.py); every longer run, and every PyTorch or TensorFlow run, trains in a worker.
+  process (ui/page/state.py, ``open_run``); every longer run, and every PyTorch or TensorFlow run, trains in
+  a worker: a demo page's, and those of the Compare tab, the Predict tab's challenges, the pace estimate's
+  timing and the Speed page (its points sweep, like the step-math tab's rebuilt optimizer state, is one
+  function computed in a worker: ``WorkerPool.call``). Their longer runs cost the trip a small share of
+  themselves (`python -m benchmarks.worker_trip` on 2026-12-04 at load average ~9, in this process /
+  through a worker, ms: the sweep's exact 1,000,001-step run 625 / 702, NumPy's 2,000 eager steps 223 /
+  236, Adam's 5,000 Gram steps 221 / 304, a reference's 2,000 exact steps 15 / 43, 20,000 Gram steps
+  17 / 66), and every millisecond here holds the interpreter lock that every session's page waits on, so
+  they go too; the exact engine is cheap per step, not per run (history and log: 0.6 s for a million steps).
+  Their numbers are those of the same runs in this process bit for bit (tests/test_workers_callers.py),
+  except the exact engine's last bits, which depend on where its chunks begin in any process.
 """
 from __future__ import annotations
 

@@ -9,6 +9,10 @@ computes one function for the pool (``WorkerPool.call``) between two slices.
 Progress goes out at most ``UPDATES_PER_SECOND`` times a second from one worker, shared by its training
 runs: the server unpickles every message under its one interpreter lock, and its pages redraw each
 run about once a second when many train (ui's redraw budget), so more would only cost it.
+
+A run whose framework this worker has not imported yet starts the import in a thread (importing TensorFlow
+takes 3 s on an idle machine, 30 s and more on a busy one); its commands that need the framework ("prepare",
+"advance", "train", "state") and any after them wait, in their order, while the worker's other runs train.
 """
 from __future__ import annotations
 

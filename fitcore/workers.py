@@ -15,6 +15,11 @@ pickled tuples, and one thread per worker here that reads updates and files them
 A worker that dies ends each of its runs with status "stopped", reason "worker_died"; the pool starts a
 fresh worker for the next run that needs one.
 
+Frameworks: a worker imports PyTorch or TensorFlow in a thread of its own the first time a run there needs
+it, and trains its other runs meanwhile (``fitcore.worker_process``). A new PyTorch or TensorFlow run goes
+to a worker that has its framework already, unless that one is ``FRAMEWORK_AFFINITY`` runs busier than the
+least busy: a room that trains on both imports each once (seconds of a worker's time, and hundreds of MB).
+
 Fair sharing: runs are placed on the worker with the fewest, but runs start and end, and a worker shares
 its core among the runs it hosts (3 runs on 2 workers: ½, ¼, ¼ of the machine). Every
 ``REBALANCE_SECONDS`` a thread of the pool counts what each training run got (a core ÷ the training

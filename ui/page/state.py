@@ -77,7 +77,7 @@ def runs_in_process(config: RunConfig) -> bool:
 
 def open_run(config: RunConfig, limits: Limits) -> Run:
     """A run for this session (a demo's, a comparison's, a challenge's, a measurement's): in a worker process
-    when the deployment has any, unless it is cheaper here (``runs_in_process``), else in this one."""
+    when the deployment has any and the run is not cheaper here (``runs_in_process``); else in this one."""
     workers = worker_count()
     if workers == 0 or runs_in_process(config):
         return Run(config, limits)
