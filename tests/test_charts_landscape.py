@@ -6,7 +6,7 @@ import pandas as pd
 
 from fitcore import RunConfig, exact_params, get_problem, make_dataset, quadratic_loss
 from fitcore.landscape import SliceChoice, run_landscape
-from ui.charts import landscape_chart
+from ui.charts import landscape, landscape_chart
 
 
 def rows(table) -> pd.DataFrame:
@@ -51,3 +51,12 @@ def test_that_an_eigen_slice_says_how_much_flatter_its_flat_direction_is():
     assert "flatter" in chart.caption and axes.labels[0].split(" ")[0] in chart.caption
     assert f"{axes.flatness:,.3g}×" in chart.caption
     assert "v₁" in json.dumps(chart.spec, ensure_ascii=False)
+
+
+def test_that_a_marks_word_extends_into_the_frame_from_either_side() -> None:
+    lo, hi = np.array([0.0, 0.0]), np.array([1.0, 1.0])
+    points = np.array([[0.999, 0.5], [0.001, 0.5], [0.6, 0.99]])
+    words, sides = landscape.label_positions(points, lo, hi)
+    assert sides == ["right", "left", "right"]  # a word ends at a mark on the right, begins at one on the left
+    assert np.all((words[:, 0] >= lo[0]) & (words[:, 0] <= hi[0]))
+    assert words[2, 1] < points[2, 1] and words[0, 1] > points[0, 1]  # below a mark at the top, above the others

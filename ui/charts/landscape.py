@@ -86,16 +86,21 @@ def landscape_2d_spec(px: str, py: str, domain: tuple[tuple[float, float], tuple
     fixed = alt.Chart(static("marks")).mark_point(size=140, filled=True, stroke="#000000", strokeWidth=1,
                                                   clip=True, opacity=1).encode(
         x=x, y=y, color=colors, shape=shapes, tooltip=tooltip)
-    # White words on a dark halo: readable over the palest and the darkest band alike.
-    label = {"align": "center", "baseline": "middle", "fontSize": 12, "fontWeight": "bold", "clip": True}
+    # White words on a dark halo: readable over the palest and the darkest band alike. A word about a
+    # mark in the frame's right half ends at the mark, one in its left half begins there: however narrow
+    # the chart (a phone's), the word stays inside the frame (centred, "optimum" lost its end at 390 px).
     where = {"x": alt.X("label_x:Q", scale=x_scale), "y": alt.Y("label_y:Q", scale=y_scale), "text": "kind:N"}
-    halo = alt.Chart(static("marks")).mark_text(**label, stroke="#000000", strokeWidth=3, strokeOpacity=0.7,
-                                                strokeJoin="round").encode(**where)
-    labels = alt.Chart(static("marks")).mark_text(**label, color="#FFFFFF").encode(**where)
+    words = []
+    for side in ("left", "right"):
+        label = {"align": side, "baseline": "middle", "fontSize": 12, "fontWeight": "bold", "clip": True}
+        chosen = alt.Chart(static("marks")).transform_filter(alt.datum.side == side)
+        words += [chosen.mark_text(**label, stroke="#000000", strokeWidth=3, strokeOpacity=0.7,
+                                   strokeJoin="round").encode(**where),
+                  chosen.mark_text(**label, color="#FFFFFF").encode(**where)]
     current = alt.Chart(live("current")).mark_point(size=170, filled=True, stroke="#000000", strokeWidth=1,
                                                     clip=True, opacity=1).encode(
         x=x, y=y, color=colors, shape=shapes, tooltip=tooltip)
-    layers = [bands, path, fixed, halo, labels, current]
+    layers = [bands, path, fixed, *words, current]
     if at_rest:
         # A click anywhere on the picture picks the nearest of an even grid of invisible points
         # (fitcore.landscape.pick_points): the page starts the next run there.
@@ -106,14 +111,16 @@ def landscape_2d_spec(px: str, py: str, domain: tuple[tuple[float, float], tuple
     return vega_spec(alt.layer(*layers).properties(height=LANDSCAPE_HEIGHT, title="Loss landscape"))
 
 
-def label_positions(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Where each mark's word goes: just above it (below it near the top), pulled in from the sides
-    so that a word about a point on the frame's edge is not cut off."""
+def label_positions(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Where each mark's word goes: just above it (below it near the top), and which side of that place
+    it extends to: rightwards from a mark in the frame's left half, leftwards from one in its right
+    half, so that a word about a point near the frame's edge is not cut off at any chart width."""
     span = np.where(hi > lo, hi - lo, 1.0)
-    x = np.clip(points[:, 0], lo[0] + 0.1 * span[0], hi[0] - 0.1 * span[0])
+    x = np.clip(points[:, 0], lo[0] + 0.02 * span[0], hi[0] - 0.02 * span[0])
     high = points[:, 1] > hi[1] - 0.12 * span[1]
     y = points[:, 1] + np.where(high, -0.07, 0.07) * span[1]
-    return np.column_stack([x, y])
+    sides = ["right" if value > (lo[0] + hi[0]) / 2 else "left" for value in x]
+    return np.column_stack([x, y]), sides
 
 
 def landscape_static(quad: QuadraticLoss, start: np.ndarray, axes: SliceAxes | None = None,
@@ -128,9 +135,9 @@ def landscape_static(quad: QuadraticLoss, start: np.ndarray, axes: SliceAxes | N
         return {"curve": finite_rows(curve, ["theta", "loss"], positive="loss"),
                 "optimum": table_of(theta=[optimum[0]], loss=[quad.optimum_loss], kind="optimum", step=np.nan)}
     points = axes.coords(np.vstack([start, optimum]))
-    words = label_positions(points, land.lo, land.hi) if land is not None else points
+    words, sides = label_positions(points, land.lo, land.hi) if land is not None else (points, ["left", "left"])
     marks = table_of(p1=points[:, 0], p2=points[:, 1], kind=["start", "optimum"], label_x=words[:, 0],
-                     label_y=words[:, 1], loss=[float(quad.loss(start)), quad.optimum_loss])
+                     label_y=words[:, 1], side=sides, loss=[float(quad.loss(start)), quad.optimum_loss])
     return {"marks": finite_rows(marks, ["p1", "p2", "label_x", "label_y"])}
 
 
