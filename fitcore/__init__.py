@@ -17,7 +17,7 @@ from .stopping import Limits
 from .export import cli_arguments, export_script
 from .impl import (FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, CompilerMissing, FrameworkMissing, Implementation,
                    compiled_unavailable, framework_available, get_implementation, is_available, missing_message)
-from .lessons import LESSONS, Lesson, lessons_for
+from .lessons import Lesson, lesson_config, lessons_for
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, Dataset, PageHints, Problem, get_problem, make_dataset
 from .workers import RemoteRun, WorkerError, WorkerPool, default_pool_size
@@ -34,7 +34,7 @@ __all__ = [
     "FRAMEWORK_NAMES", "IMPLEMENTATIONS", "CompileFailed", "CompilerMissing", "FrameworkMissing", "Implementation",
     "compiled_unavailable", "framework_available",
     "get_implementation", "is_available", "missing_message",
-    "LESSONS", "Lesson", "lessons_for",
+    "Lesson", "lesson_config", "lessons_for",
     "OPTIMIZER_LABELS", "OPTIMIZERS", "SCHEDULE_LABELS", "SCHEDULES", "Schedule",
     "DTYPES", "PROBLEMS", "REDUCTIONS", "Dataset", "PageHints", "Problem", "get_problem", "make_dataset",
     "RemoteRun", "WorkerError", "WorkerPool", "default_pool_size",

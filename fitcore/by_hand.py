@@ -15,8 +15,6 @@ from .config import MAX_START, RunConfig, problem_of
 from .experiment import experiment_of
 from .quadratic import QuadraticLoss
 
-# The demos with one or three parameters, where sliders can reach the optimum by hand.
-BY_HAND_PROBLEMS = ("linear-2x", "quadratic-bias", "quadratic-recovery")
 # Below this share of its gradient at the data's own start a parameter counts as settled: the
 # gradient hardly asks it to move any more.
 SETTLED_SHARE = 1e-3
@@ -61,8 +59,8 @@ class HandFit:
 
     def __init__(self, config: RunConfig) -> None:
         problem = problem_of(config)
-        if problem.id not in BY_HAND_PROBLEMS:
-            raise ValueError(f"{problem.id} has no by-hand mode; demos with one: {', '.join(BY_HAND_PROBLEMS)}")
+        if not problem.page.by_hand:
+            raise ValueError(f"{problem.id} has no by-hand mode (its definition's PageHints.by_hand)")
         self.config = config
         self.names: tuple[str, ...] = problem.param_names
         experiment = experiment_of(config.replace(start=None))  # the run's own, shared: solved once

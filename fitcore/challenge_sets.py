@@ -12,11 +12,11 @@ from .challenges import (BEHAVIOURS, ONE_RUN, Challenge, Outcome, Setup, behavio
 from .custom import CUSTOM_ID
 from .custom_lessons import CUSTOM_LESSONS
 from .engine import Run
-from .lessons import LESSONS, Lesson
+from .lessons import Lesson, lessons_for
 
 
 def _lesson(problem_id: str, key: str) -> Lesson:
-    lessons = CUSTOM_LESSONS if problem_id == CUSTOM_ID else LESSONS[problem_id]
+    lessons = CUSTOM_LESSONS if problem_id == CUSTOM_ID else lessons_for(problem_id)
     return next(lesson for lesson in lessons if lesson.key == key)
 
 
@@ -208,3 +208,8 @@ def challenges_for(problem_id: str) -> tuple[Challenge, ...]:
         return CHALLENGES[problem_id]
     except KeyError:
         raise KeyError(f"no challenges for {problem_id!r}; pages with some: {', '.join(CHALLENGES)}") from None
+
+
+def has_challenges(problem_id: str) -> bool:
+    """Whether a page has challenges: every demo here does; a demo added without any shows no Predict tab."""
+    return problem_id in CHALLENGES

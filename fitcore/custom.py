@@ -27,7 +27,7 @@ from .analytic import loss_scale
 from .custom_presets import PRESETS, Preset, polynomial_text
 from .csvfile import CsvError, CsvLayout, CsvTable, read_csv
 from .expression import DataSourceError, EvaluationError, Expression, ParseError, parse_function
-from .problems import CONSTANT, Feature, NotebookVariant, Problem, Sample, make_dataset
+from .demo import CONSTANT, Feature, NotebookVariant, Problem, Sample, ScriptParts, make_dataset
 
 CUSTOM_ID = "custom"
 KINDS = ("function", "csv")
@@ -303,6 +303,7 @@ def _custom_problem(source: CustomSource) -> Problem:
         formula_latex=_formula_latex(degree, standard), data_latex=data_latex, true_params=None,
         default_points=default_points, points_range=points_range, default_noise=default_noise, rng="numpy",
         variants=(variant,), sample=sample, truth=truth, target=target, log_line=_log_line,
+        script=ScriptParts("parts/data/custom.jinja", "parts/printers/custom.jinja"),
         final_lines=_final_lines, source=source, grows_on_accelerator=source.kind == "function")
 
 

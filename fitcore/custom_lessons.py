@@ -1,7 +1,7 @@
 """Lessons for "Your own data": why raw powers of x make gradient descent crawl, and what helps.
 
-Pure data, in the shape of ``fitcore.lessons.Lesson``: each lesson's settings include its data
-source (``custom``), so ``lesson.config("custom")`` is the whole run. All four fit a degree-6
+Pure data, in the shape of ``fitcore.demo.Lesson``: each lesson's settings include its data
+source (``custom``), so ``lesson_config(lesson, "custom")`` is the whole run. All four fit a degree-6
 polynomial to y = 0.5·x³ − sin 2x on [0, 4] with noise 0.1 and finish in about a second on NumPy;
 the tests hold every number quoted here to the runs, on every implementation and from a start nudged
 by one unit in the last place. Adam on raw x is chaotic after its first spike (near step 1,600, the
@@ -11,7 +11,7 @@ up to the spike and the spike itself, not how the run ends.
 from __future__ import annotations
 
 from .custom import CustomSource
-from .lessons import Lesson
+from .demo import Lesson
 
 TARGET = "0.5*x**3 - sin(2*x)"
 RAW = CustomSource("function", degree=6, standardise=False, expression=TARGET, x_min=0.0, x_max=4.0)

@@ -19,6 +19,7 @@ from .config import MAX_STEPS, ConfigError, RunConfig, StopConditions
 from .engine import Run
 from .impl import (FRAMEWORK_MODULES, FRAMEWORK_NAMES, IMPLEMENTATIONS, CompileFailed, FrameworkMissing,
                    compiled_unavailable, framework_available, is_available)
+from .problems import PROBLEMS
 from .stopping import Limits
 
 SECONDS_EACH = 0.4   # of training per implementation: eleven of them stay well inside 15 s here
@@ -72,6 +73,12 @@ def left_out() -> dict[str, tuple[Entry, ...]]:
         if reason is not None:
             found[reason] = found.get(reason, ()) + (entry,)
     return found
+
+
+def opening_demo() -> str:
+    """The demo the Speed page opens on: the one whose notebook trains the most steps, where steps per second
+    matter most (quadratic recovery's million)."""
+    return max(PROBLEMS.values(), key=lambda problem: max(v.settings["steps"] for v in problem.variants)).id
 
 
 def speed_config(problem_id: str, entry: Entry) -> RunConfig:

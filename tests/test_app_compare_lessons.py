@@ -17,7 +17,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from fitcore import RunConfig, train
-from fitcore.lessons import lessons_for
+from fitcore.lessons import lesson_config, lessons_for
 from ui.page.settings import values_from_config
 from ui.page.sidebar import OPTIONAL_DEFAULTS
 from ui.page.state import MAX_PINNED, DemoState, pin_blocker, pin_run, unpin
@@ -75,7 +75,7 @@ def test_that_a_lesson_loads_every_setting_and_runs_to_the_status_it_promises(pa
     at = open_page(page_id)
     calm, wild = (lesson(page_id, key) for key in STORIES[page_id])
     click(at, page_id, f"lesson_{calm.key}_load")
-    expected = values_from_config(calm.config(page_id))
+    expected = values_from_config(lesson_config(calm, page_id))
     for name, value in expected.items():
         if name in OPTIONAL_DEFAULTS:  # unset: its toggle is off and its input keeps the value it shows when on
             assert at.session_state[f"{page_id}:{name}_on"] == (value is not None), name
@@ -88,10 +88,10 @@ def test_that_a_lesson_loads_every_setting_and_runs_to_the_status_it_promises(pa
     for chosen in (wild, calm):
         click(at, page_id, f"lesson_{chosen.key}_run")
         run = demo(at, page_id).run
-        assert run.config == chosen.config(page_id)
+        assert run.config == lesson_config(chosen, page_id)
         assert run.status == chosen.promise
         assert any("as the lesson says" in s.value for s in at.success)
-        assert at.session_state[f"{page_id}:lr"] == chosen.config(page_id).lr
+        assert at.session_state[f"{page_id}:lr"] == lesson_config(chosen, page_id).lr
 
 
 # --- history: pinned runs -------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def test_that_pinned_runs_stay_on_the_loss_chart_until_removed_or_cleared() -> N
     assert labels == ["#1 lr 0.01, 20 steps", "#2 lr 0.03, 40 steps"]
     assert pinned_on_loss_chart(at) == set(labels)
     first = demo(at, page_id).pinned[0]
-    np.testing.assert_array_equal(first.losses, train(lesson(page_id, "sum").config(page_id)).history.arrays()[1])
+    np.testing.assert_array_equal(first.losses, train(lesson_config(lesson(page_id, "sum"), page_id)).history.arrays()[1])
 
     click(at, page_id, "unpin_1")
     assert [p.label for p in demo(at, page_id).pinned] == ["#2 lr 0.03, 40 steps"]
@@ -184,10 +184,10 @@ def test_that_results_for_earlier_settings_say_so_and_a_click_compares_the_new_o
 def test_that_the_float32_lesson_trains_on_pytorch_in_the_app_and_stalls_below_five() -> None:
     page_id = "quadratic-bias"
     chosen = lesson(page_id, "float32-stall")
-    require(chosen.config(page_id).impl)
+    require(lesson_config(chosen, page_id).impl)
     at = open_page(page_id)
     click(at, page_id, "lesson_float32-stall_run")
     run = demo(at, page_id).run
-    assert run.status == "completed" and run.config == chosen.config(page_id)
+    assert run.status == "completed" and run.config == lesson_config(chosen, page_id)
     CHECKS[(page_id, "float32-stall")](run)  # stalls about 1.2e-5 short of 5, as the lesson says
     assert at.session_state[f"{page_id}:impl"] == "torch-autograd" and at.session_state[f"{page_id}:variant"] == "pytorch"

@@ -23,6 +23,7 @@ from fitcore.csvfile import read_csv
 from fitcore.custom import CUSTOM_ID, csv_source, function_source
 from fitcore.custom_conditioning import conditioning
 from fitcore.custom_lessons import CUSTOM_LESSONS
+from fitcore.lessons import lesson_config
 from ui.custom.settings import parse_coefficients, parse_source_query, source_query
 
 from conftest import csv_fixture
@@ -309,7 +310,7 @@ def test_that_a_lesson_loads_its_data_source_and_runs_as_it_promises() -> None:
     assert at.slider(key=key("deg")).value == 6 and (at.number_input(key=key("xmin")).value,
                                                      at.number_input(key=key("xmax")).value) == (0, 4)
     run = state(at).run
-    assert run.config == lesson.config(CUSTOM_ID) and run.status == "diverged"
+    assert run.config == lesson_config(lesson, CUSTOM_ID) and run.status == "diverged"
     assert any("as the lesson says" in s.value for s in at.success)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fitcore import ConfigError, Run, RunConfig, train
-from fitcore.by_hand import BY_HAND_PROBLEMS, HandFit
+from fitcore import PROBLEMS, ConfigError, Run, RunConfig, train
+from fitcore.by_hand import HandFit
 from fitcore.config import notebook_differences
 
+# The demos whose definitions offer a by-hand mode (PageHints.by_hand): one or three parameters.
+BY_HAND_PROBLEMS = [problem.id for problem in PROBLEMS.values() if problem.page.by_hand]
 NOTEBOOK = {problem_id: RunConfig.notebook(problem_id, impl="numpy") for problem_id in BY_HAND_PROBLEMS}
 
 
@@ -85,5 +87,6 @@ def test_that_a_start_of_the_wrong_shape_or_size_is_refused() -> None:
 
 
 def test_that_the_page_without_a_by_hand_mode_is_refused() -> None:
+    assert BY_HAND_PROBLEMS == ["quadratic-bias", "linear-2x", "quadratic-recovery"]
     with pytest.raises(ValueError, match="no by-hand mode"):
         HandFit(RunConfig.notebook("sine-cubic"))

@@ -19,7 +19,7 @@ from fitcore.challenge_sets import CHALLENGES, challenges_for
 from fitcore.challenges import (BEHAVIOURS, Answer, Challenge, Outcome, Setup, answer, answers_csv, run_challenge,
                                 score_line)
 from fitcore.custom_lessons import CUSTOM_LESSONS
-from fitcore.lessons import LESSONS
+from fitcore.lessons import lessons_for
 
 from conftest import nudged, require, trained
 
@@ -111,9 +111,9 @@ def test_that_every_challenge_judges_its_runs_as_its_text_expects_on_every_imple
 
 
 def test_that_every_page_has_at_least_three_challenges_posed_before_a_lesson_run() -> None:
-    assert set(CHALLENGES) == set(LESSONS) | {CUSTOM_ID}
+    assert set(CHALLENGES) == set(PROBLEMS) | {CUSTOM_ID}
     for page, challenges in CHALLENGES.items():
-        lesson_keys = {l.key for l in (CUSTOM_LESSONS if page == CUSTOM_ID else LESSONS[page])}
+        lesson_keys = {l.key for l in (CUSTOM_LESSONS if page == CUSTOM_ID else lessons_for(page))}
         assert len(challenges) >= 3 and len({c.key for c in challenges}) == len(challenges)
         for challenge in challenges:
             assert challenge.question.endswith("?") and "\n" not in challenge.why

@@ -35,6 +35,7 @@ from fitcore.custom import (CUSTOM_ID, PRESETS, CustomSource, DataSourceError, E
                             csv_source, custom_problem, function_source, polynomial_text, standardisation)
 from fitcore.custom_conditioning import Conditioning, conditioning
 from fitcore.custom_lessons import CUSTOM_LESSONS
+from fitcore.lessons import lesson_config
 from fitcore.expression import MAX_LENGTH, ParseError, parse_function
 
 from conftest import ALL_IMPLS, assert_params_close, csv_fixture, reference_run, require
@@ -591,7 +592,7 @@ def test_that_the_lessons_quote_the_conditioning_of_their_data() -> None:
     """The data's numbers the lessons quote (λ ratios, stable rates): linear algebra, the same on any machine.
     How each lesson's run ends, with the numbers it quotes, is held on every implementation and from a
     nudged start by tests/test_lessons.py."""
-    raw, standard = (next(l for l in CUSTOM_LESSONS if l.key == key).config(CUSTOM_ID)
+    raw, standard = (lesson_config(next(l for l in CUSTOM_LESSONS if l.key == key), CUSTOM_ID)
                      for key in ("raw-crawls", "standardised"))
     raw_loss, standard_loss = Run(raw).quad, Run(standard).quad
     assert raw_loss.optimum_loss == pytest.approx(0.0094, rel=0.01)

@@ -15,7 +15,7 @@ import pytest
 
 import fitcore
 from fitcore import RunConfig
-from fitcore.custom import CUSTOM_ID
+from fitcore.custom import CustomSource, custom_problem
 from fitcore.export import TEMPLATES, export_script
 from fitcore.export.facts import style_of
 from fitcore.export.render import TEMPLATES as TEMPLATE_FOLDER, _environment
@@ -30,10 +30,11 @@ def test_that_every_style_a_config_can_have_has_a_template_in_the_registry() -> 
     assert {path.name for path in TEMPLATE_FOLDER.glob("*.jinja")} == set(TEMPLATES.values())
 
 
-def test_that_every_demo_and_your_own_data_have_a_data_part_and_a_printer_part() -> None:
-    for demo in [*fitcore.PROBLEMS, CUSTOM_ID]:
-        assert (TEMPLATE_FOLDER / "parts" / "data" / f"{demo}.jinja").is_file(), demo
-        assert (TEMPLATE_FOLDER / "parts" / "printers" / f"{demo}.jinja").is_file(), demo
+def test_that_every_demo_and_your_own_data_name_a_data_part_and_a_printer_part_that_exist() -> None:
+    own_data = custom_problem(CustomSource("function", degree=2, standardise=False, expression="x", x_min=0.0, x_max=1.0))
+    for problem in [*fitcore.PROBLEMS.values(), own_data]:
+        assert (TEMPLATE_FOLDER / problem.script.data).is_file(), problem.id
+        assert (TEMPLATE_FOLDER / problem.script.printers).is_file(), problem.id
 
 
 @pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(), reason="not a git checkout")

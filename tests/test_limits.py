@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import fitcore
 from fitcore import RunConfig
+from fitcore.lessons import lesson_config
 from ui.page import limits
 from ui.page.limits import KNOBS, cap, run_limits, steps_notice
 
@@ -74,9 +75,9 @@ def test_that_the_notebooks_own_runs_all_fit_under_the_default_caps() -> None:
         for variant in problem.variants:
             config = RunConfig.notebook(problem.id, variant.key)
             assert steps_notice(config) is None, (problem.id, variant.key)
-    for problem_id, lessons in fitcore.LESSONS.items():
-        for lesson in lessons:
-            assert steps_notice(lesson.config(problem_id)) is None, lesson.key
+    for problem in fitcore.PROBLEMS.values():
+        for lesson in problem.lessons:
+            assert steps_notice(lesson_config(lesson, problem.id)) is None, lesson.key
 
 
 # --- each cap, hit on a page ---------------------------------------------------------------------------

@@ -11,8 +11,9 @@ in the same order, as its ``fitcore.impl`` module, so the numbers agree to the l
 the framework is deterministic.
 
 Layout, top to bottom (nothing imports upward): this registry → ``render`` → ``facts`` and
-``command``; a style's template → ``templates/parts``. A demo's data and printed lines are found by
-its id: ``parts/data/<id>.jinja`` and ``parts/printers/<id>.jinja``.
+``command``; a style's template → ``templates/parts``. A demo's data and printed lines are the two
+templates its definition names (``Problem.script``): the demos' sit in ``templates/parts/data`` and
+``templates/parts/printers``.
 """
 from __future__ import annotations
 

@@ -80,8 +80,17 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=64)
+def _part(text: str) -> jinja2.Template:
+    """A demo's own part of the script (``Problem.script``): a template file by its name, or a template's text."""
+    environment = _environment()
+    return environment.get_template(text) if text.endswith(".jinja") else environment.from_string(text)
+
+
 def render(config: RunConfig, template: str) -> str:
-    """The script ``template`` makes of ``config``'s facts."""
+    """The script ``template`` makes of ``config``'s facts; the demo's data and printed lines come from its definition."""
     facts = ScriptFacts.of(config)
+    parts = facts.problem.script
     return _environment().get_template(template).render(s=facts, c=config, p=facts.problem,
-                                                      command=export_command_lines(config))
+                                                      command=export_command_lines(config),
+                                                      data_part=_part(parts.data), printers_part=_part(parts.printers))

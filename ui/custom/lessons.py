@@ -5,7 +5,7 @@ from __future__ import annotations
 from fitcore import Problem
 from fitcore.custom import CUSTOM_ID, custom_problem
 from fitcore.custom_lessons import custom_lessons
-from fitcore.lessons import Lesson
+from fitcore.lessons import Lesson, lesson_config
 
 from ui.custom.panel_state import set_panel
 from ui.custom.settings import preset_of, source_values
@@ -16,7 +16,7 @@ from ui.panels.lessons import lesson_cards, load_lesson
 
 def load_custom_lesson(problem: Problem, state: DemoState, lesson: Lesson, run: bool) -> None:
     """Button callback: the lesson's data source into the panel, then every setting over the problem it makes."""
-    source = lesson.config(CUSTOM_ID).custom
+    source = lesson_config(lesson, CUSTOM_ID).custom
     set_panel(state, source_values(source) | {"preset": preset_of(source.expression)})
     load_lesson(custom_problem(source), state, lesson, run)
 

@@ -17,7 +17,7 @@ from ui.panels.compare import compare_panel
 from ui.page.context import PageContext
 from ui.page.controls import control_bar
 from ui.panels.by_hand import by_hand_panel, has_by_hand
-from ui.panels.challenges import challenges_panel
+from ui.panels.challenges import challenges_panel, has_challenges
 from ui.panels.lessons import lessons_panel
 from ui.page.limits import run_limits, steps_notice
 from ui.page.live import step_now, train_live
@@ -125,25 +125,27 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         divergence_fix(problem, state, run)
     context = PageContext(problem, state, values, config, run, stale)
 
-    by_hand = has_by_hand(problem)
-    train_tab, lessons_tab, predict_tab, *hand_tab, compare_tab, math_tab, code_tab = st.tabs([
-        ":material/monitoring: Train", ":material/school: Lessons", ":material/quiz: Predict",
+    # Predict and By hand appear where the demo has them: challenges written for it, few enough parameters
+    predict, by_hand = has_challenges(problem.id), has_by_hand(problem)
+    tabs = iter(st.tabs([
+        ":material/monitoring: Train", ":material/school: Lessons", *([":material/quiz: Predict"] if predict else []),
         *([":material/pan_tool: By hand"] if by_hand else []), ":material/compare_arrows: Compare",
-        ":material/function: Step-through math", ":material/code: Code"])
-    with train_tab:
+        ":material/function: Step-through math", ":material/code: Code"]))
+    with next(tabs):
         view = train_panel(context)
-    with lessons_tab:
+    with next(tabs):
         guarded(lessons, context)
-    with predict_tab:
-        guarded(challenges_panel, context)
-    for tab in hand_tab:
-        with tab:
+    if predict:
+        with next(tabs):
+            guarded(challenges_panel, context)
+    if by_hand:
+        with next(tabs):
             guarded(by_hand_panel, context)
-    with compare_tab:
+    with next(tabs):
         guarded(compare_panel, context)
-    with math_tab:
+    with next(tabs):
         guarded(math_panel, context)
-    with code_tab:
+    with next(tabs):
         guarded(code_panel, problem.id, config, run)
     with pace_slot:
         guarded(pace_panel, problem, state, config, blocked)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fitcore import Problem
-from fitcore.by_hand import BY_HAND_PROBLEMS, HandFit
+from fitcore.by_hand import HandFit
 
 from ui.charts import fit_chart
 from ui.page.context import PageContext
@@ -18,7 +18,7 @@ from ui.page.view import draw_chart
 
 
 def has_by_hand(problem: Problem) -> bool:
-    return problem.id in BY_HAND_PROBLEMS
+    return problem.page.by_hand
 
 
 def _finish_from_here(state: DemoState, fit: HandFit, params: tuple[float, ...]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fitcore.challenge_sets import challenges_for
+from fitcore.challenge_sets import challenges_for, has_challenges
 from fitcore.challenges import Answer, Challenge, answer, answers_csv, run_challenge, score_line
 
 from ui.page.context import PageContext
@@ -66,6 +66,8 @@ def challenge_card(context: PageContext, number: int, challenge: Challenge) -> N
 
 def prediction_hint(problem_id: str, lesson_key: str) -> None:
     """One line on a lesson's card: the Predict tab's question about this lesson's run, if there is one."""
+    if not has_challenges(problem_id):
+        return
     numbered = [(n, c) for n, c in enumerate(challenges_for(problem_id), start=1) if c.lesson == lesson_key]
     if numbered:
         number, challenge = numbered[0]

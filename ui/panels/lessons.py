@@ -13,7 +13,7 @@ import streamlit as st
 
 from fitcore import Problem, RunConfig, is_available, missing_message
 from fitcore.run_labels import setting_phrases
-from fitcore.lessons import Lesson, lessons_for
+from fitcore.lessons import Lesson, lesson_config, lessons_for
 
 from ui.page import sidebar
 from ui.panels.challenges import prediction_hint
@@ -30,7 +30,7 @@ LoadLesson = Callable[[Problem, DemoState, Lesson, bool], None]
 
 def load_lesson(problem: Problem, state: DemoState, lesson: Lesson, run: bool) -> None:
     """Button callback: every setting from the lesson, a fresh start, and the run if asked."""
-    config = lesson.config(problem.id)
+    config = lesson_config(lesson, problem.id)
     sidebar.set_values(problem, state, values_from_config(config))
     reset(state)
     if run:
@@ -64,7 +64,7 @@ def _outcome_note(context: PageContext, lesson: Lesson, config: RunConfig) -> No
 def lesson_card(context: PageContext, number: int, lesson: Lesson, load: LoadLesson = load_lesson) -> None:
     """One lesson: its settings, Load and Load-and-run, what to look at, the question, the answer, the outcome."""
     problem, state = context.problem, context.state
-    config = lesson.config(problem.id)
+    config = lesson_config(lesson, problem.id)
     runnable = is_available(config.impl)
     sets = "the data source and every setting" if config.custom is not None else "every setting"
     with st.container(border=True):

@@ -16,7 +16,7 @@ import streamlit as st
 from fitcore import PROBLEMS
 from fitcore.estimate import duration_text
 from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, import_cost, installed_frameworks, left_out,
-                           lineup, measure, speed_config, spread)
+                           lineup, measure, opening_demo, speed_config, spread)
 
 from ui.charts import Chart, finite_rows
 from ui.panels.pace import record_rate
@@ -142,7 +142,7 @@ def _implementations() -> None:
                 "steps it managed per second. Compiling and importing are one-time costs, measured apart.")
     problems = list(PROBLEMS)
     left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-    problem_id = left.selectbox("Demo", problems, index=problems.index("quadratic-recovery"),
+    problem_id = left.selectbox("Demo", problems, index=problems.index(opening_demo()),
                                 format_func=lambda p: PROBLEMS[p].title, key="speed:demo")
     seconds_each = middle.select_slider("Training time each", BUDGETS, value=SECONDS_EACH, key="speed:budget",
                                         format_func=lambda s: f"{s:g} s")
