@@ -102,7 +102,7 @@ def test_that_a_new_demo_exports_a_script_that_prints_its_runs_lines(toy_demo: P
 
 
 def test_that_the_cli_offers_and_runs_a_new_demo(toy_demo: Problem, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([TOY.id, "--steps", "60"]) == 0
+    assert main(["run", TOY.id, "--steps", "60"]) == 0
     printed = capsys.readouterr().out
     assert "step 50: w = " in printed
 
