@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fitcore
-from fitcore import CUSTOM_ID, RunConfig
+from fitcore import CUSTOM_ID, PROBLEMS, RunConfig
 from fitcore.config import dataset_of
 from fitcore.challenge_sets import CHALLENGES, challenges_for
 from fitcore.challenges import (BEHAVIOURS, Answer, Challenge, Outcome, Setup, answer, answers_csv, run_challenge,
