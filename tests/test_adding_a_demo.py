@@ -19,7 +19,7 @@ from fitcore.cli import main
 from fitcore.demo import CONSTANT, X, Lesson, NotebookVariant, PageHints, Problem, Sample, ScriptParts
 from fitcore.lessons import lesson_config, lessons_for
 from fitcore.speed import Entry, measure, speed_config
-from fitcore.sweep import SweepEntry, sweep
+from fitcore.sweep import SweepEntry, measure_point
 from ui.catalog import demo_page_file
 
 from conftest import REPO
@@ -111,9 +111,8 @@ def test_that_the_speed_page_measures_a_new_demo_and_sweeps_its_points(toy_demo:
     assert speed_config(TOY.id, Entry("numpy")).problem == TOY.id
     timed = [p.timing for p in measure(TOY.id, [Entry("numpy")], seconds_each=0.05) if p.timing is not None]
     assert timed and timed[0].error is None and timed[0].steps > 0
-    points = [p.point for p in sweep([SweepEntry("numpy", False, "cpu")], [50], seconds=0.01, runs=1,
-                                     problem_id=TOY.id) if p.point is not None]
-    assert points and points[0].error is None and points[0].steps_per_run > 0
+    point = measure_point(SweepEntry("numpy", False, "cpu"), 50, seconds=0.01, runs=1, problem_id=TOY.id)
+    assert point.error is None and point.steps_per_run > 0
 
 
 def test_that_the_home_page_navigation_and_its_own_page_show_a_new_demo(toy_page: Path) -> None:
