@@ -15,7 +15,7 @@ import functools
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import altair as alt
 import numpy as np
@@ -47,7 +47,11 @@ LINE = "#4C78A8"
 ENGINEERING = ("datum.value >= 0.01 && datum.value < 10000 ? format(datum.value, ',~g') : "
                "format(datum.value / pow(10, 3 * floor(log(datum.value) / LN10 / 3 + 1e-9)), '~g') + 'e' + "
                "(3 * floor(log(datum.value) / LN10 / 3 + 1e-9))")
-LIVE_DATA = alt.Data(name="live")  # the single table of a chart that is drawn whole each time
+LIVE_DATA = alt.Data(name="live")
+# Altair checks every object against the schema as it is made, for friendlier tracebacks while writing a
+# chart: most of a spec's build, which the first session on a fresh server waits for (a workshop's room
+# waits behind it). The specs are checked against Vega-Lite's schema in the tests instead.
+alt.utils.schemapi.disable_debug_mode()  # the single table of a chart that is drawn whole each time
 
 
 def live(layer: str) -> alt.Data:
@@ -95,29 +99,107 @@ def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
     return pa.table({str(name): pa.array(frame[name].to_numpy(), from_pandas=True) for name in frame.columns})
 
 
-def live_table(finite: Sequence[str], positive: str | None = None, **columns: Any) -> pa.Table:
+def static_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A table that does not change during a run, as Arrow for sending with every redraw: without pandas'
+    schema metadata, each column of numbers in the narrowest type that holds them exactly (``lossless``)
+    and each column of a few words repeated down its rows as a dictionary (the words once, a byte a row).
+    The browser reads the same values."""
+    table = arrow_table(frame)
+    columns = []
+    for column in table.columns:
+        if (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)) and column.null_count == 0:
+            column = pa.array(lossless(column.to_numpy()))
+        elif pa.types.is_string(column.type) and len(column) > WORDS_AS_DICTIONARY:
+            encoded = column.combine_chunks().dictionary_encode()
+            if len(encoded.dictionary) <= 127:
+                column = pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int8()), encoded.dictionary)
+        columns.append(column)
+    return pa.table(dict(zip(table.column_names, columns)))
+
+
+def live_table(finite: Sequence[str], positive: str | None = None, narrow: Mapping[str, float | None] | None = None,
+               unsent: Sequence[str] = (), **columns: Any) -> pa.Table:
     """A layer redrawn on every update, as Arrow straight from its arrays (a scalar fills its column),
-    without the rows that have a NaN or infinity in ``finite`` or a value ≤ 0 in ``positive``."""
-    length = max((len(v) for v in columns.values() if isinstance(v, (np.ndarray, list))), default=1)
-    arrays = {k: v for k, v in columns.items() if isinstance(v, (np.ndarray, list))}
+    without the rows that have a NaN or infinity in ``finite`` or a value ≤ 0 in ``positive``.
+    ``narrow`` names the columns that only place marks (no tooltip shows them), each with its axis's
+    span (None: a log axis): they travel as float32 where that moves no mark (``positions``). The
+    columns in ``unsent`` only choose the rows (nothing shows them now): they are left out."""
+    sequences = (np.ndarray, list, pa.Array)
+    length = max((len(v) for v in columns.values() if isinstance(v, sequences)), default=1)
+    arrays = {k: v for k, v in columns.items() if isinstance(v, sequences)}
     keep = np.ones(length, dtype=bool)
     for name in finite:
         keep &= np.isfinite(np.asarray(arrays[name] if name in arrays else [columns[name]], dtype=np.float64))
     if positive is not None:
         keep &= np.asarray(arrays[positive] if positive in arrays else [columns[positive]], dtype=np.float64) > 0
     if not keep.all():
-        arrays = {k: np.asarray(v)[keep] for k, v in arrays.items()}
+        arrays = {k: v.filter(pa.array(keep)) if isinstance(v, pa.Array) else np.asarray(v)[keep]
+                  for k, v in arrays.items()}
+    for name, span in (narrow or {}).items():
+        arrays[name] = positions(arrays[name], span)
+    arrays = {k: v if isinstance(v, pa.Array) else lossless(np.asarray(v)) for k, v in arrays.items()}
     rows = int(keep.sum())
-    # A scalar fills its column with pa.repeat: a Python list of a label 200 times long cost more than
-    # the numbers themselves on every live redraw.
-    return pa.table({k: pa.array(arrays[k], from_pandas=True) if k in arrays else _filled(v, rows)
-                     for k, v in columns.items()})
+    # A scalar fills its column: a Python list of a label 200 times long cost more than the numbers
+    # themselves on every live redraw.
+    return pa.table({k: (arrays[k] if isinstance(arrays[k], pa.Array) else pa.array(arrays[k], from_pandas=True))
+                     if k in arrays else _filled(v, rows) for k, v in columns.items() if k not in unsent})
+
+
+# float32 keeps 24 bits: a value moves by at most 2⁻²⁴ of its size, and a normal float32 (not a zero or a
+# subnormal in place of a tiny float64) keeps its place on a log axis to a hundred-millionth of a decade.
+_FLOAT32_TINY, _FLOAT32_HUGE = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max) / 4
+MOVE_LIMIT = 1e-6  # of the axis's span: what a mark may move by as float32 (0.001 px on a 1000 px chart)
+
+
+def positions(values: Any, span: float | None) -> np.ndarray:
+    """A column that only places marks on an axis spanning ``span`` (None: a log axis), as float32 when
+    that moves no mark by more than ``MOVE_LIMIT`` of the span (on a log axis: every value a normal
+    float32); otherwise as it was. Half the bytes of a live line, sent on every update (issue 11)."""
+    array = np.asarray(values)
+    if array.dtype != np.float64 or not len(array):
+        return array
+    size = np.abs(array[np.isfinite(array)])
+    nonzero = size[size > 0]
+    if not len(nonzero):
+        return array.astype(np.float32)
+    if float(nonzero.min()) < _FLOAT32_TINY or float(nonzero.max()) > _FLOAT32_HUGE:
+        return array
+    if span is not None and not float(nonzero.max()) * 2.0**-24 <= MOVE_LIMIT * abs(span):
+        return array
+    return array.astype(np.float32)
+
+
+def lossless(array: np.ndarray) -> np.ndarray:
+    """``array`` in the narrowest type that holds every value exactly: float64 values that are float32
+    values (a float32 run's losses, parameters and data) as float32, whole numbers (steps) as int32.
+    The browser reads the same numbers from half the bytes."""
+    if array.dtype == np.float64 and len(array):
+        narrow = array.astype(np.float32)
+        if np.array_equal(narrow, array, equal_nan=True):
+            return narrow
+    elif array.dtype == np.int64 and len(array):
+        if np.iinfo(np.int32).min <= int(array.min()) and int(array.max()) <= np.iinfo(np.int32).max:
+            return array.astype(np.int32)
+    return array
+
+
+def live_columns(training: bool, **spans: float | None) -> dict[str, float | None] | None:
+    """For ``live_table``'s ``narrow``: while training (the axes fixed, the lines without tooltips) the
+    columns that only place a line's marks, each with its axis's span (None: a log axis); None at rest,
+    where tooltips show every column. A builder sends a line's other columns only at rest."""
+    return spans if training else None
+
+
+WORDS_AS_DICTIONARY = 16  # rows from which a repeated word travels once, in a dictionary, with a byte a row
 
 
 def _filled(value: Any, rows: int) -> pa.Array:
-    """A column of ``rows`` copies of ``value``; NaN is missing (null), as pandas' conversion has it."""
+    """A column of ``rows`` copies of ``value``; NaN is missing (null), as pandas' conversion has it. A word
+    in a long column is one entry of a dictionary: the browser reads the same word in every row."""
     if isinstance(value, float) and value != value:
         return pa.nulls(rows, pa.float64())
+    if isinstance(value, str) and rows > WORDS_AS_DICTIONARY:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int8)), pa.array([value]))
     return pa.repeat(pa.scalar(value), rows)
 
 
@@ -136,7 +218,9 @@ def finite_rows(frame: pd.DataFrame, columns: Sequence[str], positive: str | Non
 
 def vega_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """An Altair chart as the fixed Vega-Lite spec Streamlit draws (tables are attached per draw)."""
-    spec = chart.to_dict()
+    # Not validated here: tests/test_charts_base.py validates every shape against Vega-Lite's schema, and
+    # validation was a third of a spec's build, paid by the first session of a fresh server (issue 11).
+    spec = chart.to_dict(validate=False)
     spec.pop("datasets", None)
     # Rows are checked finite (and positive for log axes) before they are sent, so Vega's own
     # per-row validity filter — an interpreted expression on every update — is switched off.

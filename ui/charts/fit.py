@@ -10,8 +10,8 @@ import pandas as pd
 from fitcore import Problem
 
 from .base import (CURVE_POINTS, DATA_POINTS_SHOWN, HEIGHT, LIVE_CURVE_POINTS, SERIES_ORDER, SERIES_STYLE,
-                   TOOLTIP_FORMAT, Chart, finite_rows, fmt4, live, live_table, static, table_of, thin, tips_at_rest,
-                   numbers_filled_in, vega_spec)
+                   TOOLTIP_FORMAT, Chart, finite_rows, fmt4, live, live_columns, live_table, static, table_of, thin,
+                   tips_at_rest, numbers_filled_in, vega_spec)
 
 
 @numbers_filled_in
@@ -71,13 +71,16 @@ def fit_chart(problem: Problem, x: np.ndarray, y: np.ndarray, params: np.ndarray
               static_tables: dict[str, pd.DataFrame] | None = None, at_rest: bool = True) -> Chart:
     tables = fit_static(problem, x, y, optimum) if static_tables is None else static_tables
     grid = _curve_grid(np.asarray(x, dtype=np.float64), CURVE_POINTS if at_rest else LIVE_CURVE_POINTS)
-    current = live_table(("x", "y"), x=grid, y=_predict(problem, grid, params), series="current fit")
     curves = tables["curves"]
     is_truth = curves.series.to_numpy(dtype=object) == "true curve"
     seen = np.concatenate([tables["data"].y.to_numpy(), curves.y.to_numpy()[is_truth]])
     low, high = (float(seen.min()), float(seen.max())) if len(seen) else (-1.0, 1.0)
     pad = 0.12 * (high - low) if high > low else max(abs(high), 1.0)
     domain = (float(f"{low - pad:.3g}"), float(f"{high + pad:.3g}"))
+    # While training the current fit has no tooltip: x and y only place it.
+    moving = live_columns(not at_rest, x=float(grid.max() - grid.min()) if len(grid) else 0.0,
+                          y=domain[1] - domain[0])
+    current = live_table(("x", "y"), None, moving, x=grid, y=_predict(problem, grid, params), series="current fit")
     count = len(tables["data"])
     note = f" ({count:,} of {len(x):,} shown)" if count < len(x) else ""
     truth = "the true curve and " if is_truth.any() else ""

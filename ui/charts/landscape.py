@@ -17,7 +17,7 @@ from fitcore import QuadraticLoss
 from fitcore.landscape import Landscape, SliceAxes, frame_for, pick_points, visible_path
 
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, NOW, PATH_POINTS, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, fmt4,
-                   live, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest, vega_spec)
+                   live, live_columns, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest, vega_spec)
 
 BAND_SCHEME = "viridis"
 PATH_COLOR = "#FFFFFF"
@@ -144,13 +144,21 @@ def landscape_static(quad: QuadraticLoss, start: np.ndarray, axes: SliceAxes | N
 def band_table(land: Landscape) -> pa.Table:
     """Every contour as rows (band, index, p1, p2, level), outermost first: the drawing order.
     Band names are zero-padded so that any ordering Vega picks (by name or by first row) agrees.
-    Arrow straight from the arrays: it is rebuilt for every live frame."""
+    Arrow straight from the arrays: it is rebuilt and sent for every live frame, so each column is as
+    narrow as what it holds allows: the names once in a dictionary, the index in a byte, the corners
+    in float32 where that moves no point (``positions``), the levels (multiples of half a decade) exact
+    in float32."""
     count = len(land.contours)
     points = np.concatenate(land.contours) if count else np.empty((0, 2))
     size = len(land.contours[0]) if count else 0
-    names = np.repeat(np.array([f"band {k:02d}" for k in range(count)], dtype=object), size)
-    return live_table(("p1", "p2"), band=names, index=np.tile(np.arange(size), count), p1=points[:, 0],
-                      p2=points[:, 1], level=np.repeat(land.levels, size))
+    names = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(count, dtype=np.int8), size)),
+                                           pa.array([f"band {k:02d}" for k in range(count)]))
+    index = np.tile(np.arange(size), count).astype(np.min_scalar_type(max(size - 1, 0)))
+    levels = np.repeat(land.levels, size)
+    exact = levels.astype(np.float32)
+    span = land.hi - land.lo
+    return live_table(("p1", "p2"), None, {"p1": float(span[0]), "p2": float(span[1])}, band=names, index=index,
+                      p1=points[:, 0], p2=points[:, 1], level=exact if np.array_equal(exact, levels) else levels)
 
 
 def slice_subtitle(axes: SliceAxes, names: Sequence[str], eigen: bool) -> str:
@@ -186,8 +194,13 @@ def landscape_chart(quad: QuadraticLoss, param_names: Sequence[str], path_steps:
             + f" ({slice_subtitle(axes, param_names, eigen).lower()})"
             + f"; the path of the iterates runs from the start toward the optimum ({axes.labels[0]} = "
             f"{fmt4(optimum[0])}, {axes.labels[1]} = {fmt4(optimum[1])}).")
+    # While training the path has no tooltip: its table holds only where it goes and in which order.
+    span = land.hi - land.lo
+    moving = live_columns(not at_rest, p1=float(span[0]), p2=float(span[1]))
     tables_live = {"bands": band_table(land),
-                   "path": live_table(("p1", "p2", "loss"), p1=coords[shown, 0], p2=coords[shown, 1], kind="path",
+                   "path": live_table(("p1", "p2", "loss"), None, moving, unsent=() if moving is None else ("loss",),
+                                      p1=coords[shown, 0], p2=coords[shown, 1],
+                                      **({"kind": "path"} if moving is None else {}),
                                       step=np.asarray(path_steps, dtype=np.float64)[shown],
                                       loss=quad.loss(path[shown]) if len(path) else np.empty(0)),
                    "current": live_table(("p1", "p2", "loss"), p1=[here[0]], p2=[here[1]], kind="current",
@@ -214,8 +227,10 @@ def _landscape_1d(quad: QuadraticLoss, param_names: Sequence[str], path_steps: n
     here = lo <= current[0] <= hi
     text = (f"Loss as a function of {param_names[0]} (log scale) with the path of the iterates from "
             f"{fmt4(start[0])}; the optimum {param_names[0]} = {fmt4(optimum[0])} is the dashed line.")
-    tables_live = {"path": live_table(("theta", "loss"), "loss", theta=theta[inside],
-                                      loss=quad.loss(theta[inside, None]), kind="path",
+    moving = live_columns(not at_rest, theta=float(hi - lo), loss=None)
+    tables_live = {"path": live_table(("theta", "loss"), "loss", moving, theta=theta[inside],
+                                      loss=quad.loss(theta[inside, None]),
+                                      **({"kind": "path"} if moving is None else {}),
                                       step=np.asarray(path_steps)[shown][inside]),
                    "current": live_table(("theta", "loss"), "loss", theta=[current[0]] if here else [],
                                          loss=[float(quad.loss(current[None, :1])[0])] if here else [],

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, MAX_POINTS, NOW, PANEL_WIDTH, TARGET, TOOLTIP_FORMAT,
-                   Chart, finite_rows, fmt4, live, live_table, numbers_filled_in, static, table_of, thin, tips_at_rest,
-                   vega_spec)
+                   Chart, finite_rows, fmt4, live, live_columns, live_table, numbers_filled_in, static, table_of, thin,
+                   tips_at_rest, vega_spec)
 
 
 DECADES_BELOW = 3  # a loss axis reaches this far below the lowest loss drawn, and no further
@@ -114,15 +114,14 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
 
 
 def loss_static(pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> dict[str, pd.DataFrame]:
-    runs = [table_of(step=np.empty(0), loss=np.empty(0), kind="pinned", run=np.empty(0, dtype=object))]
+    runs = [table_of(step=np.empty(0), loss=np.empty(0), run=np.empty(0, dtype=object))]
     for name, steps, losses in pinned:
         keep = thin(len(steps), MAX_POINTS // 8)
-        runs.append(table_of(step=np.asarray(steps)[keep], loss=np.asarray(losses)[keep], kind="pinned", run=name))
+        runs.append(table_of(step=np.asarray(steps)[keep], loss=np.asarray(losses)[keep], run=name))
     return {"pinned": finite_rows(pd.concat(runs, ignore_index=True), ["step", "loss"], positive="loss")}
 
 
-def optimum_tables(optimum_loss: float, losses: np.ndarray, steps: np.ndarray,
-                   frame: LiveFrame | None) -> dict[str, pa.Table]:
+def optimum_tables(optimum_loss: float, losses: np.ndarray, frame: LiveFrame | None) -> dict[str, pa.Table]:
     """The optimum as a dashed line when it lies within ``DECADES_BELOW`` decades of the lowest loss
     shown (or inside a live frame), otherwise as a note at the bottom of the chart saying where it is."""
     shown = np.asarray(losses, dtype=np.float64)
@@ -131,12 +130,10 @@ def optimum_tables(optimum_loss: float, losses: np.ndarray, steps: np.ndarray,
     floor = lowest if frame is not None else lowest / 10**DECADES_BELOW
     near = optimum_loss >= floor
     none = np.empty(0)
-    line = live_table(("step", "loss"), "loss", step=np.zeros(1) if near else none,
-                      loss=np.array([optimum_loss]) if near else none, kind="optimum", run="least-squares optimum")
-    first = float(frame is None and len(steps) and steps[0] or 0)
+    # Only what each layer draws or its tooltip shows: these tables travel with every redraw.
+    line = live_table(("loss",), "loss", loss=np.array([optimum_loss]) if near else none)
     note = f"▼ optimum {optimum_loss:.3g} lies below"
-    below = live_table(("step", "loss"), "loss", step=none if near else np.array([first]),
-                       loss=none if near else np.array([lowest]),
+    below = live_table(("loss",), "loss", loss=none if near else np.array([lowest]),
                        note=np.array([], dtype=object) if near else np.array([note], dtype=object))
     return {"optimum": line, "below": below}
 
@@ -154,12 +151,14 @@ def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marke
     all_steps, all_losses = (np.asarray(steps), np.asarray(losses)) if whole is None else map(np.asarray, whole)
     every = thin(len(all_steps), MAX_POINTS - 1)
     last_step = frame.steps if frame is not None else (int(all_steps[-1]) if len(all_steps) else 0)
-    tables_live = {"curve": live_table(("step", "loss"), "loss", step=np.asarray(steps)[keep],
-                                       loss=np.asarray(losses)[keep], kind="curve", run=label),
+    # While training the curve has no tooltip: its table holds only where it goes (``live_columns``).
+    moving = live_columns(not at_rest and frame is not None, step=frame.steps if frame else 0, loss=None)
+    tables_live = {"curve": live_table(("step", "loss"), "loss", moving, step=np.asarray(steps)[keep],
+                                       loss=np.asarray(losses)[keep],
+                                       **({"kind": "curve", "run": label} if moving is None else {})),
                    "marker": live_table(("step", "loss"), "loss", step=[marker[0]] if marker else [],
                                         loss=[marker[1]] if marker else [], kind="marker", run=label),
-                   **optimum_tables(optimum_loss, all_losses[every] if at_rest else np.asarray(losses)[keep],
-                                    all_steps[every] if at_rest else np.asarray(steps)[keep], frame)}
+                   **optimum_tables(optimum_loss, all_losses[every] if at_rest else np.asarray(losses)[keep], frame)}
     if at_rest:
         after = all_steps[every] > (marker[0] if marker else last_step)
         start = [marker] if marker is not None and whole is not None else []
@@ -280,9 +279,8 @@ def params_static(param_names: Sequence[str], targets: np.ndarray | None, target
     """Each panel's dashed target line: fixed for a run, so a view builds it once and reuses its bytes."""
     tables: dict[str, pd.DataFrame] = {}
     for i, name in enumerate(param_names):
-        target = table_of(step=[0.0] if targets is not None else [], value=[targets[i]] if targets is not None else [],
-                          param=name, kind="target", label=target_label)
-        tables[f"target_{i}"] = finite_rows(target, ["step", "value"])
+        target = table_of(value=[targets[i]] if targets is not None else [], param=name, label=target_label)
+        tables[f"target_{i}"] = finite_rows(target, ["value"])
     return tables
 
 
@@ -315,8 +313,11 @@ def params_chart(param_names: Sequence[str], steps: np.ndarray, params: np.ndarr
                 low, high = low - pad, high + pad
             domains.append((low, high))
         ticks.append(panel_ticks(low, high, height))
-        tables_live[f"path_{i}"] = live_table(("step", "value"), step=kept_steps, value=values, param=name,
-                                              kind="trajectory", label="")
+        moving = live_columns(not at_rest and frame is not None, step=frame.steps if frame else 0,
+                              value=high - low)
+        tables_live[f"path_{i}"] = live_table(("step", "value"), None, moving, step=kept_steps, value=values,
+                                              **({"param": name, "kind": "trajectory", "label": ""}
+                                                 if moving is None else {}))
         tables_live[f"now_{i}"] = live_table(("step", "value"), step=[float(marker[0])] if marker else [],
                                              value=[marker[1][i]] if marker else [], param=name, kind="marker",
                                              label="")

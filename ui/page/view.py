@@ -146,7 +146,8 @@ class TrainView:
         cached = self._static.get(name)
         if cached is None or cached[0] != key:
             tables = build()
-            cached = (key, tables, {k: dataframe_util.convert_anything_to_arrow_bytes(v) for k, v in tables.items()})
+            cached = (key, tables, {k: dataframe_util.convert_anything_to_arrow_bytes(charts.static_table(v))
+                                    for k, v in tables.items()})
             self._static[name] = cached
         return cached[1]
 
