@@ -49,3 +49,25 @@ def test_that_new_numbers_of_the_same_shape_do_not_build_the_spec_again() -> Non
     spec("y", (1.5, 2.5), 100, True)
     spec("x", (1.5, 2.5), 100, False)
     assert len(built) == 3  # another title or flag is another shape
+
+
+def test_that_every_spec_shape_is_valid_vega_lite() -> None:
+    """The builders skip Altair's own validation (a third of a build, on a fresh server's first page): the
+    specs they build are checked against Vega-Lite's schema here instead, at rest and while training."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    from ui.charts import extras
+
+    schema = load_schema()
+    frame = frame_of(0)
+    specs = [fit.fit_spec((-2.0, 1.0), True), fit.fit_spec((-2.0, 1.0), False),
+             landscape.landscape_1d_spec("w", True), landscape.landscape_1d_spec("w", False),
+             extras.panels_spec(3), extras.schedule_spec()]
+    for at_rest in (True, False):
+        axes = None if at_rest else frame
+        specs += [progress.loss_spec(False, at_rest, axes, True, True), progress.loss_spec(True, at_rest, axes),
+                  progress.params_spec(("a", "b", "c", "d"), at_rest, axes, True),
+                  landscape.landscape_2d_spec("a", "b", ((-1.0, 2.5), (0.125, 3.0)), at_rest)]
+    for spec in specs:
+        validate_jsonschema(spec, schema)

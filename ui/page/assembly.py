@@ -27,7 +27,7 @@ from ui.panels.stepmath import math_panel
 from ui.page.settings import config_from_values, runs_on_device
 from ui import charts
 from ui.page.start import chosen_start_note, start_picked, with_chosen_start
-from ui.page.state import DemoState, demo_state, widget_key
+from ui.page.state import DemoState, demo_state, start_workers, widget_key
 from ui.page.view import TrainView, live_frame
 
 
@@ -133,6 +133,9 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
         ":material/function: Step-through math", ":material/code: Code"]))
     with next(tabs):
         view = train_panel(context)
+    # The server's training processes start once the charts are out: their start (a process, NumPy's import)
+    # takes a core for a second, which the first page on a fresh server would otherwise wait behind.
+    start_workers()
     with next(tabs):
         guarded(lessons, context)
     if predict:

@@ -13,7 +13,7 @@ import streamlit as st
 from fitcore import RunConfig
 
 from ui.page.live import log_halted
-from ui.page.state import DemoState, is_remote, new_run, start_workers, widget_key
+from ui.page.state import DemoState, is_remote, new_run, widget_key
 from ui.style import CONTROL_BAR
 
 
@@ -87,7 +87,6 @@ def _keyed(text: str, name: str) -> str:
 
 
 def control_bar(page_id: str, state: DemoState, config: RunConfig | None, stale: bool, blocked: str | None) -> None:
-    start_workers()
     run = state.run
     can_run = config is not None and blocked is None
     # Steps a Step button asked for run after this bar is drawn: the run they make is a paused one.
