@@ -52,7 +52,7 @@ def test_that_a_live_loss_curve_sends_where_it_goes_and_at_rest_also_what_its_to
                                   run.data.init.astype(np.float64), run.quad.optimum)
     live = charts.loss_chart(steps, losses, run.quad.optimum_loss, None, at_rest=False, frame=frame).live["curve"]
     rest = charts.loss_chart(steps, losses, run.quad.optimum_loss, None).live["curve"]
-    assert live.column_names == ["step", "loss"] and rest.column_names == ["step", "loss", "run"]
+    assert live.column_names == ["step", "loss"] and rest.column_names == ["step", "loss", "kind", "run"]
     assert live.schema.field("loss").type == pa.float32()  # a float32 run's losses, exactly
     assert np.isin(live.column("loss").to_numpy().astype(np.float64), losses).all()
 
