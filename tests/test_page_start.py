@@ -87,6 +87,14 @@ def test_that_reset_forgets_the_chosen_start_and_the_link_no_longer_carries_it()
     assert float(metric(at, "Loss")) == pytest.approx(notebook.initial_loss, rel=1e-3)
 
 
+def test_that_reset_to_the_notebooks_settings_forgets_the_chosen_start_too():
+    at = open_page(PAGE, {"impl": "numpy", "steps": "30", "start": "0.5,-3,2"})
+    assert demo_state(at, PAGE).start == (0.5, -3.0, 2.0)
+    at.button(key=f"{PAGE}:reset_settings").click().run()
+    assert_no_exception(at)
+    assert demo_state(at, PAGE).start is None and "start" not in at.query_params
+
+
 def test_that_a_click_on_a_one_parameter_picture_starts_at_its_theta(monkeypatch):
     import streamlit as st
     state = DemoState()

@@ -62,7 +62,9 @@ def _apply_variant(problem: Problem) -> None:
     _seed_widgets(problem, defaults(problem, variant) | {k: v for k, v in view.items() if v is not None})
 
 
-def reset_to_notebook(problem: Problem) -> None:
+def reset_to_notebook(problem: Problem, state: DemoState) -> None:
+    """Every setting back to the notebook's, the start included: one chosen on the charts or in a link goes."""
+    state.start = None
     _apply_variant(problem)
 
 
@@ -151,7 +153,7 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
                      format_func=lambda k: problem.variant(k).label, on_change=_apply_variant, args=(problem,),
                      help="Each notebook's own run: picking one loads all of its settings.")
         st.button("Reset to the notebook's settings", key=key("reset_settings"), on_click=reset_to_notebook,
-                  args=(problem,), width="stretch")
+                  args=(problem, state), width="stretch")
         impl_id = st.selectbox(FIELD["impl"].label, choices_for(problem, "impl"), key=key("impl"),
                                format_func=_impl_label, help="Same data, same start: only the step differs.")
         impl = get_implementation(impl_id)
