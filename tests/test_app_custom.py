@@ -161,6 +161,14 @@ def test_that_the_condition_numbers_shown_are_fitcores_before_and_after_standard
     assert "standardised x · in use" in {m.label for m in at.metric}
 
 
+def test_that_a_link_whose_function_is_broken_still_says_which_other_settings_it_could_not_use() -> None:
+    at = open_page({"impl": "nan", "fn": "nan"})
+    assert_no_exception(at)
+    assert any("'nan' at column 1" in e for e in errors(at))  # the typed function, as typed, and what is wrong
+    notices = [w.value for w in at.warning if w.value.startswith("Some settings in this link could not be used")]
+    assert len(notices) == 1 and "impl='nan'" in notices[0]
+
+
 BAD_FUNCTIONS = [
     ("2x", "Write multiplication with *: 2*x", "2x\n^^"),
     ("sin(2*y)", "'y' at column 7 is not a name you can use", "sin(2*y)\n      ^"),

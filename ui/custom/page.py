@@ -17,7 +17,7 @@ from ui.custom.lessons import custom_lessons_panel
 from ui.custom.panel_state import initialise, seed_panel
 from ui.custom.source_panel import data_panel
 from ui.page import sidebar
-from ui.page.assembly import problem_page
+from ui.page.assembly import problem_page, show_link_notice
 from ui.page.state import demo_state
 
 
@@ -47,7 +47,8 @@ def custom_page() -> None:
         sidebar.initialise(state.extras["problem"], state)
     seed_panel(state)
     source = data_panel(state)
-    if source is None:
+    if source is None:  # the link's other refusals are still said, though the page stops here
+        show_link_notice(state)
         st.info("Fix the data source above to train.", icon=":material/arrow_upward:")
         return
     problem = custom_problem(source)

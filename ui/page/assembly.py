@@ -87,6 +87,13 @@ def demo_page(problem_id: str) -> None:
     problem_page(get_problem(problem_id), demo_state(problem_id))
 
 
+def show_link_notice(state: DemoState) -> None:
+    """Once, what a shared link asked for that the page could not use."""
+    if state.url_notice:
+        st.warning(state.url_notice, icon=":material/link:")
+        state.url_notice = None
+
+
 def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], None] = header,
                  lessons: Callable[[PageContext], None] = lessons_panel) -> None:
     """Sidebar, controls, tabs and the live loop over any problem: a demo, or one built from your own
@@ -94,9 +101,7 @@ def problem_page(problem: Problem, state: DemoState, intro: Callable[[Problem], 
     state.wait_for_older_script()
     values = sidebar.render(problem, state)
     intro(problem)
-    if state.url_notice:
-        st.warning(state.url_notice, icon=":material/link:")
-        state.url_notice = None
+    show_link_notice(state)
     try:
         config: RunConfig | None = with_chosen_start(config_from_values(problem, values), state)
         config_error = None
