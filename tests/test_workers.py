@@ -18,7 +18,7 @@ import fitcore
 from fitcore import RemoteRun, RunConfig, WorkerPool
 from fitcore.worker_process import LEASE_SECONDS
 
-from conftest import REPO, require
+from conftest import REPO, assert_same_run, require
 
 LONG = RunConfig.notebook("sine-cubic", impl="numpy", steps=10_000_000, compiled=True, dtype="float32")
 SHORT = RunConfig.notebook("sine-cubic", impl="numpy", steps=3000)
@@ -46,16 +46,6 @@ def until(run: RemoteRun, condition: object) -> None:
         if condition(run):  # type: ignore[operator]
             return
     raise AssertionError(f"never reached: {run.snapshot()}")
-
-
-def assert_same_run(got: fitcore.Run, expected: fitcore.Run) -> None:
-    assert (got.status, got.reason, got.step, got.message) == (expected.status, expected.reason, expected.step,
-                                                               expected.message)
-    np.testing.assert_array_equal(got.current_params, expected.current_params)
-    assert got.current_loss == expected.current_loss
-    for mine, theirs in zip(got.history.arrays(), expected.history.arrays()):
-        np.testing.assert_array_equal(mine, theirs)
-    assert got.log_text() == expected.log_text()
 
 
 @pytest.mark.parametrize("config", [

@@ -47,11 +47,11 @@ LINE = "#4C78A8"
 ENGINEERING = ("datum.value >= 0.01 && datum.value < 10000 ? format(datum.value, ',~g') : "
                "format(datum.value / pow(10, 3 * floor(log(datum.value) / LN10 / 3 + 1e-9)), '~g') + 'e' + "
                "(3 * floor(log(datum.value) / LN10 / 3 + 1e-9))")
-LIVE_DATA = alt.Data(name="live")
+LIVE_DATA = alt.Data(name="live")  # the single table of a chart that is drawn whole each time
 # Altair checks every object against the schema as it is made, for friendlier tracebacks while writing a
 # chart: most of a spec's build, which the first session on a fresh server waits for (a workshop's room
 # waits behind it). The specs are checked against Vega-Lite's schema in the tests instead.
-alt.utils.schemapi.disable_debug_mode()  # the single table of a chart that is drawn whole each time
+alt.utils.schemapi.disable_debug_mode()
 
 
 def live(layer: str) -> alt.Data:
