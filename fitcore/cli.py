@@ -20,14 +20,14 @@ from . import impl as implementations  # looked up at call time, so a missing fr
 from .config import ConfigError, RunConfig, StopConditions
 from .csvfile import check_size, read_csv
 from .device import DEVICE_LABELS, DEVICES, device_status, resolve_device
-from .custom import (CUSTOM_ID, MAX_DEGREE, MIN_DEGREE, CustomSource, DataSourceError, csv_source,
-                     custom_problem, function_source)
+from .custom import CUSTOM_ID, CustomSource, DataSourceError, csv_source, custom_problem, function_source
 from .engine import Run, train
 from .notebook_log import notebook_summary
 from .export import export_script
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, get_problem
-from .settings import FIELD, FIELDS, Field
+from .settings import FIELD, FIELDS, MAX_DEGREE, MIN_DEGREE, SOURCE_FIELDS, Field
+from .settings import flag as _flag
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The choices an option lists in --help (a demo's variants depend on the demo: checked after parsing).
@@ -35,6 +35,7 @@ CLI_CHOICES = {"impl": tuple(implementations.IMPLEMENTATIONS), "optimizer": tupl
                "reduction": tuple(REDUCTIONS), "dtype": tuple(DTYPES), "device": tuple(DEVICES),
                "schedule": tuple(SCHEDULES)}
 PROG = "python -m fitcore"
+TEXT_METAVARS = {"expression": "EXPR", "file": "FILE"}   # a column is a NAME
 
 
 class UsageError(Exception):
@@ -142,14 +143,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     for field in FIELDS:
         parser.add_argument(field.flag, dest=field.name, **_option(field))
     own = parser.add_argument_group(f"your own data ({CUSTOM_ID} only)")
-    own.add_argument("--function", metavar="EXPR", help='a function of x to fit, e.g. "0.5*x**3 - sin(2*x)"')
-    own.add_argument("--csv", metavar="FILE", help="a CSV file with an x and a y column")
-    own.add_argument("--degree", type=_whole, metavar="N", help=f"polynomial degree, {MIN_DEGREE} to {MAX_DEGREE} (3)")
-    own.add_argument("--standardise", action="store_true", help="fit powers of z = (x - mean) / std instead of x")
-    own.add_argument("--x-min", type=_number, metavar="F", help="--function: smallest x (-2)")
-    own.add_argument("--x-max", type=_number, metavar="F", help="--function: largest x (2)")
-    own.add_argument("--x-column", metavar="NAME", help="--csv: the x column, by header name or number from 1")
-    own.add_argument("--y-column", metavar="NAME", help="--csv: the y column, by header name or number from 1")
+    for field in SOURCE_FIELDS:
+        if field.flag is not None:  # the source's kind is which of --function and --csv is given
+            own.add_argument(field.flag, dest=field.name, **_option(field))
 
 
 def _option(field: Field) -> dict[str, Any]:
@@ -163,6 +159,8 @@ def _option(field: Field) -> dict[str, Any]:
         return {"choices": listed, "metavar": "NAME", "help": f"{field.help}: {', '.join(listed)}"}
     if field.kind == "optional-floats":
         return {"type": _numbers, "metavar": "F,F,…", "help": field.help}
+    if field.kind == "text":
+        return {"metavar": TEXT_METAVARS.get(field.name, "NAME"), "help": field.help}
     return {"type": _whole if field.whole else _number, "metavar": "N" if field.whole else "F", "help": field.help}
 
 
@@ -193,19 +191,17 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig.notebook(problem.id, args.variant, **overrides)
 
 
-SOURCE_OPTIONS = {"function": "--function", "csv": "--csv", "degree": "--degree", "standardise": "--standardise",
-                  "x_min": "--x-min", "x_max": "--x-max", "x_column": "--x-column", "y_column": "--y-column"}
-FUNCTION_ONLY = ("x_min", "x_max", "points", "noise")
-CSV_ONLY = ("x_column", "y_column")
+SOURCE_OPTIONS = tuple(f.name for f in SOURCE_FIELDS if f.flag is not None)
+KIND_OPTIONS = {"function": "expression", "csv": "file"}   # the option that chooses the source's kind
+# The options each kind of source refuses: the other kind's own (a file also fixes its points and takes no noise).
+ONLY_FOR = {kind: tuple(f.name for f in SOURCE_FIELDS if f.only == kind and f.name != option)
+            for kind, option in KIND_OPTIONS.items()}
+REFUSED_BY = {"function": ONLY_FOR["csv"], "csv": (*ONLY_FOR["function"], "points", "noise")}
 
 
 def _given(args: argparse.Namespace, name: str) -> bool:
     value = getattr(args, name)
     return value is not None and value is not False
-
-
-def _flag(name: str) -> str:
-    return SOURCE_OPTIONS.get(name) or FIELD[name].flag
 
 
 def _custom_source(args: argparse.Namespace) -> CustomSource | None:
@@ -215,25 +211,26 @@ def _custom_source(args: argparse.Namespace) -> CustomSource | None:
         if given:
             raise UsageError(f"{given[0]} applies to {CUSTOM_ID} (your own data), not to the {args.demo} demo")
         return None
-    if _given(args, "function") == _given(args, "csv"):
-        raise UsageError(f"{CUSTOM_ID} needs one data source: --function \"0.5*x**3 - sin(2*x)\" or --csv FILE"
-                         if not _given(args, "function") else "give --function or --csv, not both")
-    kind, other = ("function", CSV_ONLY) if _given(args, "function") else ("csv", FUNCTION_ONLY)
-    for name in other:
+    function, csv = _flag(KIND_OPTIONS["function"]), _flag(KIND_OPTIONS["csv"])
+    if _given(args, KIND_OPTIONS["function"]) == _given(args, KIND_OPTIONS["csv"]):
+        raise UsageError(f"{CUSTOM_ID} needs one data source: {function} \"0.5*x**3 - sin(2*x)\" or {csv} FILE"
+                         if not _given(args, KIND_OPTIONS["function"]) else f"give {function} or {csv}, not both")
+    kind = "function" if _given(args, KIND_OPTIONS["function"]) else "csv"
+    for name in REFUSED_BY[kind]:
         if _given(args, name):
-            raise UsageError(f"{_flag(name)} applies to --{'csv' if kind == 'function' else 'function'} data, "
-                             f"not to --{kind}" + (" (a file fixes its points and takes no noise)"
-                                                   if name in ("points", "noise") else ""))
-    degree = args.degree if args.degree is not None else CustomSource("function").degree
+            raise UsageError(f"{_flag(name)} applies to {csv if kind == 'function' else function} data, "
+                             f"not to {_flag(KIND_OPTIONS[kind])}" + (" (a file fixes its points and takes no noise)"
+                                                                      if name in ("points", "noise") else ""))
+    defaults = CustomSource(kind)
+    degree = args.degree if args.degree is not None else defaults.degree
     try:
         if kind == "function":
-            defaults = CustomSource("function")
-            return function_source(args.function, args.x_min if args.x_min is not None else defaults.x_min,
+            return function_source(args.expression, args.x_min if args.x_min is not None else defaults.x_min,
                                    args.x_max if args.x_max is not None else defaults.x_max, degree,
                                    args.standardise)
-        table = read_csv(_file_bytes(args.csv), args.csv)
-        return csv_source(table, _column(table, args.x_column, "--x-column"),
-                          _column(table, args.y_column, "--y-column"), degree, args.standardise)
+        table = read_csv(_file_bytes(args.file), args.file)
+        return csv_source(table, _column(table, args.x_column, _flag("x_column")),
+                          _column(table, args.y_column, _flag("y_column")), degree, args.standardise)
     except DataSourceError as error:
         raise UsageError(str(error)) from None
 
@@ -316,7 +313,7 @@ def listing_lines() -> list[str]:
             lines.append(f"    {mark} {variant.key:<21}{variant.label}: {s['impl']}, {s['optimizer']}, lr {s['lr']:g}, "
                          f"{s['steps']:,} steps, {s['reduction']}, {s['dtype']}")
     lines.append(f"  {CUSTOM_ID:<20}Your own data: a polynomial of degree {MIN_DEGREE} to {MAX_DEGREE} fitted to "
-                 "--function EXPR (with --x-min, --x-max) or --csv FILE")
+                 f"{_flag('expression')} EXPR (with {_flag('x_min')}, {_flag('x_max')}) or {_flag('file')} FILE")
     lines += ["", "Implementations (--impl)"]
     for impl in implementations.IMPLEMENTATIONS.values():
         state = "installed" if implementations.is_available(impl.id) else f"not installed: {impl.pip_command}"

@@ -282,16 +282,11 @@ def validate(config: RunConfig) -> None:
 
 
 def notebook_differences(config: RunConfig) -> list[str]:
-    """The settings in which a run departs from its notebook cell's printed run, as short phrases
-    (implementation, dtype, compiled path, step count and early stops change no printed number's
-    meaning: the comparison still applies to them)."""
+    """The settings in which a run departs from its notebook cell's printed run, as short phrases: the
+    ``departs`` phrases of ``fitcore.settings`` (implementation, dtype, compiled path, step count and early
+    stops have none: they change no printed number's meaning, so the comparison still applies to them)."""
     if config.custom is not None:
         return ["your own data"]
-    notebook = RunConfig.notebook(config.problem, config.variant)
-    phrases = {"seed": lambda v: "fresh data from a seed" if v is not None else "the notebook's own data",
-               "optimizer": lambda v: f"optimizer {v}", "lr": lambda v: f"learning rate {v:g}",
-               "reduction": lambda v: f"{v} loss", "points": lambda v: f"{v} points", "noise": lambda v: f"noise {v:g}",
-               "schedule": lambda v: f"a {v.kind} schedule",
-               "start": lambda v: "a start you chose"}
-    return [phrase(getattr(config, name)) for name, phrase in phrases.items()
-            if getattr(config, name) != getattr(notebook, name)]
+    mine, notebook = setting_values(config), setting_values(RunConfig.notebook(config.problem, config.variant))
+    return [f.departs.format(mine[f.name]) for f in FIELDS
+            if f.departs is not None and mine[f.name] != notebook[f.name]]

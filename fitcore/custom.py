@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -27,14 +26,14 @@ from .analytic import loss_scale
 from .custom_presets import PRESETS, Preset, polynomial_text
 from .csvfile import CsvError, CsvLayout, CsvTable, read_csv
 from .expression import DataSourceError, EvaluationError, Expression, ParseError, parse_function
+from .data_source import CustomSource
+from .settings import MAX_ABS_X, MAX_DEGREE, MIN_DEGREE
 from .demo import CONSTANT, Feature, NotebookVariant, Problem, Sample, ScriptParts, make_dataset
 
 CUSTOM_ID = "custom"
 KINDS = ("function", "csv")
-MIN_DEGREE, MAX_DEGREE = 1, 8
 MAX_POINTS = 100_000
 MIN_FUNCTION_POINTS = 2
-MAX_ABS_X = 1e6
 DEFAULT_POINTS = 200
 DEFAULT_NOISE = 0.1
 DEFAULT_STEPS = 2000
@@ -44,41 +43,6 @@ EMBED_LIMIT = 1000  # an exported script embeds a file's data up to this many ro
 __all__ = ["CUSTOM_ID", "CsvError", "CsvLayout", "CsvTable", "CustomSource", "DataSourceError",
            "EvaluationError", "Expression", "ParseError", "Preset", "PRESETS", "check_function_range",
            "check_run_data", "csv_source", "custom_problem", "function_source", "parse_function", "polynomial_text", "read_csv", "standardisation"]
-
-
-@dataclass(frozen=True)
-class CustomSource:
-    """Where a custom run's data come from and the polynomial that fits them.
-
-    kind "function": y = expression(x) on ``points`` evenly spaced x in [x_min, x_max], plus noise
-    (points, noise and seed are the run's own settings). kind "csv": the x and y columns of a file,
-    as read (``layout`` says how, so an exported script can read the same file).
-    """
-
-    kind: str
-    degree: int = 3
-    standardise: bool = False
-    expression: str = ""
-    x_min: float = -2.0
-    x_max: float = 2.0
-    x: tuple[float, ...] = ()
-    y: tuple[float, ...] = ()
-    file: str = ""
-    layout: CsvLayout | None = None
-
-    @property
-    def rows(self) -> int:
-        return len(self.x)
-
-    def describe(self) -> str:
-        model = f"degree-{self.degree} polynomial" + (" in standardised x" if self.standardise else "")
-        if self.kind == "csv":
-            columns = f" (x: {self.layout.x_name}, y: {self.layout.y_name})" if self.layout else ""
-            return f"{model} fitted to the {self.rows:,} rows of {self.file}{columns}"
-        return f"{model} fitted to y = {self.expression} on [{self.x_min:g}, {self.x_max:g}]"
-
-    def replace(self, **changes: Any) -> "CustomSource":
-        return dataclasses.replace(self, **changes)
 
 
 def function_source(expression: str, x_min: float, x_max: float, degree: int = 3,

@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
+from .data_source import CustomSource
 from .notebook_prints import PrintedCell
 
 REDUCTIONS: tuple[str, ...] = ("mean", "sum")
@@ -187,8 +188,8 @@ class Problem:
     # whether its points may grow on an accelerator (config.ACCELERATED_MAX_POINTS): a demo about many
     # points; the others are about their few
     grows_on_accelerator: bool = False
-    # What a problem built at run time came from (a fitcore.custom.CustomSource); None for the demos.
-    source: Any = None
+    # What a problem built at run time came from (your own data); None for the demos.
+    source: CustomSource | None = None
 
     @property
     def n_params(self) -> int:

@@ -24,7 +24,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-MAX_LENGTH = 200        # characters
+from .settings import MAX_EXPRESSION_LENGTH
+
+MAX_LENGTH = MAX_EXPRESSION_LENGTH  # characters (your own data's "fn" row in fitcore.settings)
 MAX_DEPTH = 40          # nested operations
 MAX_NODES = 150
 MAX_EXPONENT = 100      # |k| in x**k

@@ -6,6 +6,7 @@ Expectations come from fitcore.train on a config built here, and from the fixtur
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -354,3 +355,26 @@ def test_that_source_settings_round_trip_through_the_query_string_and_bad_values
     assert parse_coefficients("1; -2, 0.5") == [1.0, -2.0, 0.5]
     with pytest.raises(ValueError, match="at most 9 coefficients"):
         parse_coefficients(",".join(["1"] * 10))
+
+
+def test_that_the_data_panel_labels_bounds_and_explains_its_widgets_as_the_source_rows_say(monkeypatch) -> None:
+    from fitcore import settings
+    from fitcore.settings import SOURCE_FIELD, Bounds
+    row = lambda name: SOURCE_FIELD[name]  # noqa: E731
+    at = open_page()
+    assert at.radio(key=key("src")).label == row("kind").label
+    typed = at.text_input(key=key("fn"))
+    assert (typed.label, typed.max_chars, typed.help) == (row("expression").label, settings.MAX_EXPRESSION_LENGTH,
+                                                          row("expression").tip)
+    for name in ("x_min", "x_max"):
+        box = at.number_input(key=key(row(name).url))
+        assert (box.label, box.min, box.max) == (row(name).label, -settings.MAX_ABS_X, settings.MAX_ABS_X)
+    degree = at.slider(key=key("deg"))
+    assert (degree.label, degree.min, degree.max, degree.help) == \
+        (row("degree").label, settings.MIN_DEGREE, settings.MAX_DEGREE, row("degree").tip)
+    assert (at.toggle(key=key("std")).label, at.toggle(key=key("std")).help) == \
+        (row("standardise").label, row("standardise").tip)
+    # a row changed in the schema changes the panel, with nothing else edited
+    monkeypatch.setitem(SOURCE_FIELD, "degree", dataclasses.replace(row("degree"), label="Degree", bounds=Bounds(1, 5)))
+    changed = open_page().slider(key=key("deg"))
+    assert (changed.label, changed.max) == ("Degree", 5)

@@ -2,6 +2,7 @@
 that takes settings (the checks, the CLI, links) reads its names and bounds from it."""
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
 
@@ -218,3 +219,121 @@ def test_that_a_link_carries_a_chosen_start_as_the_cli_writes_it_and_one_without
                      ("1,2,3,nan", "not a finite number"), ("1,2,3,2e6", "outside -1e+06 … 1e+06")):
         values, problems = parse_query(problem, {"start": bad})
         assert values["start"] is None and problems == [f"start={bad!r} is {why}; using notebook"], problems
+
+
+def test_that_the_sidebar_labels_bounds_and_explains_its_widgets_as_the_rows_say() -> None:
+    from test_dashboard import open_page
+    from ui.page.settings import settings_for
+    page = "linear-2x"
+    at = open_page(page)
+    widget = lambda kind, name: getattr(at.sidebar, kind)(key=f"{page}:{name}")  # noqa: E731
+    for kind, name in (("selectbox", "variant"), ("selectbox", "impl"), ("toggle", "compiled"),
+                       ("selectbox", "optimizer"), ("number_input", "lr"), ("number_input", "steps"),
+                       ("radio", "reduction"), ("radio", "dtype"), ("number_input", "points"),
+                       ("number_input", "noise"), ("selectbox", "schedule")):
+        assert widget(kind, name).label == FIELD[name].widget_label, name
+        if FIELD[name].tip is not None:
+            assert widget(kind, name).help == FIELD[name].tip, name
+    for name in ("seed", "loss_below", "plateau_tol"):   # an optional setting's switch
+        switch = widget("toggle", f"{name}_on")
+        assert (switch.label, switch.help or None) == (FIELD[name].toggle, FIELD[name].tip), name
+    bounds = {s.name: (s.low, s.high) for s in settings_for(get_problem(page))}
+    for name in ("lr", "steps", "noise"):
+        assert (widget("number_input", name).min, widget("number_input", name).max) == \
+            pytest.approx(bounds[name]), name
+    assert widget("select_slider", "decade").label.startswith(FIELD["lr"].label)
+
+
+# --- the notebook comparison (fitcore.config.notebook_differences) ------------------------------------------
+
+def test_that_a_run_is_said_to_depart_from_its_notebook_in_the_rows_own_phrases() -> None:
+    from fitcore.config import notebook_differences
+    config = RunConfig.notebook(PAGE).replace(lr=0.02, steps=77, dtype="float32", optimizer="momentum",
+                                              impl="torch-autograd")
+    phrase = lambda name, value: FIELD[name].departs.format(value)  # noqa: E731
+    assert notebook_differences(config) == [phrase("optimizer", "momentum"), phrase("lr", 0.02)], \
+        "steps, dtype and the implementation leave the printed lines comparable"
+    fresh = RunConfig.notebook(PAGE, seed=0, points=500, noise=0.125, schedule=Schedule("exponential", 0.5))
+    assert notebook_differences(fresh) == [phrase("seed", 0), phrase("points", 500), phrase("noise", 0.125),
+                                           phrase("schedule", "exponential")]
+    assert notebook_differences(RunConfig.notebook(PAGE)) == []
+
+
+# --- your own data's source: rows of the same schema (fitcore.settings.SOURCE_FIELDS) ------------------------
+
+def test_that_no_two_rows_of_the_whole_schema_share_a_url_key_or_a_flag() -> None:
+    from fitcore.settings import SOURCE_FIELDS
+    for column in ("url", "flag"):
+        values = [getattr(f, column) for f in FIELDS + SOURCE_FIELDS if getattr(f, column) is not None]
+        assert len(set(values)) == len(values), column
+
+
+def test_that_the_source_rows_keep_the_link_keys_and_options_links_and_commands_have_always_used() -> None:
+    from fitcore.settings import SOURCE_FIELDS
+    assert {f.name: f.url for f in SOURCE_FIELDS if f.url is not None} == {
+        "kind": "src", "expression": "fn", "x_min": "xmin", "x_max": "xmax", "degree": "deg", "standardise": "std"}
+    assert {f.name: f.flag for f in SOURCE_FIELDS if f.flag is not None} == {
+        "expression": "--function", "x_min": "--x-min", "x_max": "--x-max", "file": "--csv",
+        "x_column": "--x-column", "y_column": "--y-column", "degree": "--degree", "standardise": "--standardise"}
+
+
+def test_that_a_new_source_row_shows_up_in_the_link_and_on_the_command_line(monkeypatch) -> None:
+    import ui.custom.settings as source_settings
+    from fitcore.custom import function_source
+    from fitcore.settings import SOURCE_FIELDS, Field
+    again = Field("degree", "int", "Degree, once more", "deg2", "--degree-again", "the degree, once more",
+                  Bounds(1, 5), part="custom")
+    monkeypatch.setattr(source_settings, "SOURCE_FIELDS", SOURCE_FIELDS + (again,))
+    monkeypatch.setattr(cli, "SOURCE_FIELDS", SOURCE_FIELDS + (again,))
+    assert source_settings.source_query(function_source("sin(x)", -1, 1, 4))["deg2"] == "4"
+    assert source_settings.parse_source_query({"deg2": "2"}) == (source_settings.default_source_values() |
+                                                                  {"deg2": 2}, [])
+    assert source_settings.parse_source_query({"deg2": "7"})[1] == ["deg2='7' is not a whole number from 1 to 5; "
+                                                                    "using 3"]
+    args = cli._parser().parse_args(["run", "custom", "--function", "sin(x)", "--degree-again", "2"])
+    assert cli.config_from_args(args).custom.degree == 2
+
+
+CONSTANT = (ast.Constant, ast.UnaryOp, ast.BinOp, ast.Tuple)
+
+
+def _literal_constants(path) -> dict[str, int]:
+    """Module-level names a file gives a literal value (a number, -1e6, 2**32 - 1, (1, 8)), with their lines."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, CONSTANT):
+            for target in node.targets:
+                for name in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                    if isinstance(name, ast.Name):
+                        found[name.id] = node.lineno
+    return found
+
+
+def test_that_each_bound_is_written_once_in_the_schema_and_read_from_there() -> None:
+    from pathlib import Path
+    from fitcore import custom, expression, settings
+    from fitcore.settings import SOURCE_FIELD
+    assert SOURCE_FIELD["degree"].bounds == Bounds(settings.MIN_DEGREE, settings.MAX_DEGREE)
+    assert SOURCE_FIELD["x_min"].bounds == SOURCE_FIELD["x_max"].bounds == \
+        Bounds(-settings.MAX_ABS_X, settings.MAX_ABS_X)
+    assert SOURCE_FIELD["expression"].bounds.high == settings.MAX_EXPRESSION_LENGTH == expression.MAX_LENGTH
+    assert (custom.MIN_DEGREE, custom.MAX_DEGREE, custom.MAX_ABS_X) == \
+        (settings.MIN_DEGREE, settings.MAX_DEGREE, settings.MAX_ABS_X)
+    root = Path(settings.__file__).resolve().parent.parent
+    bounds = {name for name in _literal_constants(Path(settings.__file__)) if name.startswith(("MAX_", "MIN_"))}
+    again = {f"{path.relative_to(root)}:{line} {name}" for package in ("fitcore", "ui")
+             for path in (root / package).rglob("*.py") if path.name != "settings.py" or path.parent.name != "fitcore"
+             for name, line in _literal_constants(path).items() if name in bounds}
+    assert again == set(), "a bound of fitcore.settings written a second time"
+
+
+@pytest.mark.parametrize("name, inside, outside", [("degree", "8", "9"), ("x_min", "-1e6", "-1.5e6")])
+def test_that_the_link_the_command_line_and_the_check_take_a_source_bound_alike(name, inside, outside) -> None:
+    from ui.custom.settings import parse_source_query
+    from fitcore.settings import SOURCE_FIELD
+    field = SOURCE_FIELD[name]
+    assert parse_source_query({field.url: inside})[1] == []
+    assert parse_source_query({field.url: outside})[1] != []
+    function = ["run", "custom", "--function", "x"]
+    assert cli.main([*function, f"{field.flag}={inside}", "--steps", "1"]) == 0
+    assert cli.main([*function, f"{field.flag}={outside}", "--steps", "1"]) == 2

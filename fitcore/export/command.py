@@ -5,37 +5,39 @@ from __future__ import annotations
 import shlex
 
 from ..config import RunConfig
+from ..settings import flag as _flag
 
 
 def cli_arguments(config: RunConfig) -> list[str]:
     """The ``python -m fitcore run|export`` arguments that rebuild ``config``."""
     c = config
-    args = [c.problem, *_source_arguments(c), "--variant", c.variant, "--impl", c.impl, "--optimizer", c.optimizer,
-            "--lr", number(c.lr), "--steps", str(c.steps)]
+    args = [c.problem, *_source_arguments(c), _flag("variant"), c.variant, _flag("impl"), c.impl,
+            _flag("optimizer"), c.optimizer, _flag("lr"), number(c.lr), _flag("steps"), str(c.steps)]
     if c.seed is not None:  # without one, the notebook's own data and start
-        args += ["--seed", str(c.seed)]
-    args += ["--reduction", c.reduction, "--dtype", c.dtype]
+        args += [_flag("seed"), str(c.seed)]
+    args += [_flag("reduction"), c.reduction, _flag("dtype"), c.dtype]
     if c.custom is None or c.custom.kind == "function":  # a file fixes its points, and takes no noise
-        args += ["--points", str(c.points), "--noise", number(c.noise)]
+        args += [_flag("points"), str(c.points), _flag("noise"), number(c.noise)]
     if c.compiled:
-        args.append("--compile")
+        args.append(_flag("compiled"))
     if c.device != "cpu":
-        args += ["--device", c.device]
+        args += [_flag("device"), c.device]
     if c.start is not None:
-        args += ["--start", ",".join(number(v) for v in c.start)]
+        args += [_flag("start"), ",".join(number(v) for v in c.start)]
     s = c.schedule
     if s.kind != "constant":
-        args += ["--schedule", s.kind]
+        args += [_flag("schedule"), s.kind]
         if s.kind in ("step", "exponential"):
-            args += ["--gamma", number(s.gamma)]
+            args += [_flag("gamma"), number(s.gamma)]
         if s.kind == "step":
-            args += ["--step-size", str(s.step_size)]
+            args += [_flag("step_size"), str(s.step_size)]
         if s.kind == "cosine":
-            args += ["--lr-min", number(s.lr_min)]
+            args += [_flag("lr_min"), number(s.lr_min)]
     if c.stop.loss_below is not None:
-        args += ["--loss-below", number(c.stop.loss_below)]
+        args += [_flag("loss_below"), number(c.stop.loss_below)]
     if c.stop.plateau_tol is not None:
-        args += ["--plateau-tol", number(c.stop.plateau_tol), "--plateau-window", str(c.stop.plateau_window)]
+        args += [_flag("plateau_tol"), number(c.stop.plateau_tol), _flag("plateau_window"),
+                 str(c.stop.plateau_window)]
     return args
 
 
@@ -45,15 +47,16 @@ def _source_arguments(config: RunConfig) -> list[str]:
     if source is None:
         return []
     if source.kind == "function":
-        args = ["--function", source.expression, "--x-min", number(source.x_min), "--x-max", number(source.x_max)]
+        args = [_flag("expression"), source.expression, _flag("x_min"), number(source.x_min), _flag("x_max"),
+                number(source.x_max)]
     else:
         layout = source.layout
-        args = ["--csv", source.file]
+        args = [_flag("file"), source.file]
         if layout is not None and (layout.x_column, layout.y_column) != (0, 1):
-            args += ["--x-column", _column_option(layout.x_name, layout.x_column, layout.header),
-                     "--y-column", _column_option(layout.y_name, layout.y_column, layout.header)]
-    args += ["--degree", str(source.degree)]
-    return args + (["--standardise"] if source.standardise else [])
+            args += [_flag("x_column"), _column_option(layout.x_name, layout.x_column, layout.header),
+                     _flag("y_column"), _column_option(layout.y_name, layout.y_column, layout.header)]
+    args += [_flag("degree"), str(source.degree)]
+    return args + ([_flag("standardise")] if source.standardise else [])
 
 
 def _column_option(name: str, index: int, header: bool) -> str:

@@ -10,22 +10,24 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-from fitcore.custom import MAX_ABS_X, MAX_DEGREE, MIN_DEGREE, PRESETS, CustomSource, function_source
-from fitcore.expression import MAX_LENGTH
+from fitcore.custom import KINDS, PRESETS, CustomSource, function_source
+from fitcore.settings import MAX_ABS_X, MAX_DEGREE, SOURCE_FIELDS, Field
 
-SOURCE_KEYS = ("src", "fn", "xmin", "xmax", "deg", "std")
+# The link's keys and the panel's widget keys (after "custom:"): the source's rows in fitcore.settings.
+SOURCE_KEYS = tuple(str(f.url) for f in SOURCE_FIELDS if f.url is not None)
 KIND_LABELS = {"function": "A function of x", "csv": "A CSV file"}
 CUSTOM_PRESET = "own"
 POLYNOMIAL_PRESET = "poly"
 PRESET_LABELS = {**{p.key: p.label for p in PRESETS}, POLYNOMIAL_PRESET: "polynomial with coefficients …",
                  CUSTOM_PRESET: "your own formula"}
 DEFAULT_COEFFICIENTS = "0, -1, 0, 0.5"
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+CHOICES = {"kind": KINDS}   # the values each choice row takes
 
 
 def default_source_values() -> dict[str, Any]:
     first = PRESETS[0]
-    return {"src": "function", "fn": first.expression, "xmin": first.x_min, "xmax": first.x_max, "deg": 3,
-            "std": False}
+    return source_values(CustomSource("function", expression=first.expression, x_min=first.x_min, x_max=first.x_max))
 
 
 def preset_of(expression: str) -> str:
@@ -36,19 +38,25 @@ def preset_of(expression: str) -> str:
     return CUSTOM_PRESET
 
 
+def _linked(source: CustomSource) -> tuple[Field, ...]:
+    """The rows a link carries for this source: a file's data stay out of it."""
+    return tuple(f for f in SOURCE_FIELDS if f.url is not None and f.only in (None, source.kind))
+
+
 def source_values(source: CustomSource) -> dict[str, Any]:
-    values = {"src": source.kind, "deg": source.degree, "std": source.standardise}
-    if source.kind == "function":
-        values |= {"fn": source.expression, "xmin": source.x_min, "xmax": source.x_max}
-    return values
+    """The source's settings by their link keys (the panel's widget keys)."""
+    return {f.url: getattr(source, f.name) for f in _linked(source)}
+
+
+def _text(field: Field, value: Any) -> str:
+    if field.kind == "bool":
+        return "1" if value else "0"
+    return repr(float(value)) if field.kind == "float" else str(value)
 
 
 def source_query(source: CustomSource) -> dict[str, str]:
     """The source as query-string text; a file's data stay out of it."""
-    query = {"src": source.kind}
-    if source.kind == "function":
-        query |= {"fn": source.expression, "xmin": repr(float(source.x_min)), "xmax": repr(float(source.x_max))}
-    return query | {"deg": str(source.degree), "std": "1" if source.standardise else "0"}
+    return {str(f.url): _text(f, getattr(source, f.name)) for f in _linked(source)}
 
 
 def _shown(text: str) -> str:
@@ -65,54 +73,55 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) and abs(value) <= MAX_ABS_X else None
 
 
+def _parse(field: Field, raw: str) -> tuple[Any, str | None]:
+    """(value, None), or (None, why it was refused), within the row's kind and bounds."""
+    text = raw.strip()
+    if field.kind == "choice":
+        options = CHOICES[field.name]
+        return (text.lower(), None) if text.lower() in options else (None, f"not {' or '.join(options)}")
+    if field.kind == "bool":
+        lowered = text.lower()
+        return (lowered in TRUE_WORDS, None) if lowered in TRUE_WORDS + FALSE_WORDS else (None, "not true or false")
+    assert field.bounds is not None, field.name   # a text's length, a number's value
+    low, high = field.bounds.low, field.bounds.high
+    if field.kind == "text":   # a typed function is taken as it stands: the page says what is wrong with it
+        return (raw, None) if field.bounds.holds(len(raw)) else (None, f"longer than {high:g} characters")
+    try:
+        number = float(text)
+    except (ValueError, OverflowError):
+        number = math.nan
+    whole = field.kind == "int"
+    if not field.bounds.holds(number) or (whole and not number.is_integer()):
+        return None, f"not a {'whole ' if whole else ''}number from {low:g} to {high:g}"
+    return (int(number) if whole else number), None
+
+
+def _default_text(field: Field, value: Any) -> str:
+    return f"{value:g}" if field.kind == "float" else _text(field, value)
+
+
 def parse_source_query(query: Mapping[str, str | Sequence[str]]) -> tuple[dict[str, Any], list[str]]:
     """Source settings from a link, and what was refused; refused values fall back to the defaults.
 
     A typed function is taken as it stands, valid or not: the page shows it with its own message,
     where the visitor can fix it.
     """
-    raw = {str(k): (v[-1] if isinstance(v, (list, tuple)) and v else str(v)) for k, v in query.items()
-           if k in SOURCE_KEYS}
+    rows = {str(f.url): f for f in SOURCE_FIELDS if f.url is not None}
+    raw = {str(k): (v[-1] if isinstance(v, (list, tuple)) and v else str(v)) for k, v in query.items() if k in rows}
     values = default_source_values()
     problems: list[str] = []
-    if "src" in raw:
-        if raw["src"].strip().lower() in KIND_LABELS:
-            values["src"] = raw["src"].strip().lower()
+    for key, text in raw.items():
+        field = rows[key]
+        value, why = _parse(field, text)
+        if why is None:
+            values[key] = value
         else:
-            problems.append(f"src={_shown(raw['src'])} is not function or csv; using function")
-    if "fn" in raw:
-        if len(raw["fn"]) <= MAX_LENGTH:
-            values["fn"] = raw["fn"]
-        else:
-            problems.append(f"the function in the link is longer than {MAX_LENGTH} characters; using "
-                            f"{values['fn']}")
-    for key in ("xmin", "xmax"):
-        if key in raw:
-            number = _number(raw[key])
-            if number is None:
-                problems.append(f"{key}={_shown(raw[key])} is not a number from {-MAX_ABS_X:g} to {MAX_ABS_X:g}; "
-                                f"using {values[key]:g}")
-            else:
-                values[key] = number
+            problems.append(f"{key}={_shown(text)} is {why}; using {_default_text(field, values[key])}")
     if values["xmin"] >= values["xmax"]:
         defaults = default_source_values()
         problems.append(f"the x range [{values['xmin']:g}, {values['xmax']:g}] is empty; using "
                         f"[{defaults['xmin']:g}, {defaults['xmax']:g}]")
         values["xmin"], values["xmax"] = defaults["xmin"], defaults["xmax"]
-    if "deg" in raw:
-        number = _number(raw["deg"])
-        if number is not None and number.is_integer() and MIN_DEGREE <= number <= MAX_DEGREE:
-            values["deg"] = int(number)
-        else:
-            problems.append(f"deg={_shown(raw['deg'])} is not a whole number from {MIN_DEGREE} to {MAX_DEGREE}; "
-                            f"using {values['deg']}")
-    if "std" in raw:
-        text = raw["std"].strip().lower()
-        if text in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            values["std"] = text in ("1", "true", "yes", "on")
-        else:
-            problems.append(f"std={_shown(raw['std'])} is not true or false; using "
-                            f"{'1' if values['std'] else '0'}")
     return values, problems
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from fitcore import IMPLEMENTATIONS
-from fitcore.custom import (DEFAULT_NOISE, DEFAULT_POINTS, MAX_ABS_X, MAX_DEGREE, MAX_POINTS, MIN_DEGREE,
-                            MIN_FUNCTION_POINTS, PRESETS, CsvTable, CustomSource, DataSourceError, ParseError,
-                            check_function_range, csv_source, polynomial_text, read_csv)
+from fitcore.custom import (DEFAULT_NOISE, DEFAULT_POINTS, MAX_POINTS, MIN_FUNCTION_POINTS, PRESETS, CsvTable,
+                            CustomSource, DataSourceError, ParseError, check_function_range, csv_source,
+                            polynomial_text, read_csv)
 from fitcore.device import resolve_device
 from fitcore.expression import parse_function
-from fitcore.settings import FIELD
+from fitcore.settings import FIELD, SOURCE_FIELD, Field
 
 from ui.custom.conditioning import conditioning_panel, learning_rate_check
 from ui.custom.keys import key, literal
@@ -93,9 +93,9 @@ def _function_widgets() -> bool:
     pick, formula = st.columns([1, 2])
     pick.selectbox("Function", PRESET_KEYS, key=key("preset"), format_func=PRESET_LABELS.get,
                    on_change=_preset_chosen, help="A ready-made target, or your own formula.")
-    formula.text_input("y =", key=key("fn"), on_change=_function_typed, max_chars=200,
-                       help="Numbers, x, pi, e, + − * / ** and parentheses, and sin cos tan exp log sqrt abs tanh "
-                            "sinh cosh arcsin arccos arctan floor ceil sign step. Nothing you type is run as code.")
+    typed = SOURCE_FIELD["expression"]
+    formula.text_input(typed.label, key=key(str(typed.url)), on_change=_function_typed,
+                       max_chars=int(_bounds(typed)[1]), help=typed.tip)
     if st.session_state[key("preset")] == POLYNOMIAL_PRESET:
         st.text_input("Coefficients a₀, a₁, a₂, … (lowest power first)", key=key("coef"),
                       on_change=_coefficients_typed, help="0, -1, 0, 0.5 means −x + 0.5·x³.")
@@ -112,18 +112,26 @@ def _function_widgets() -> bool:
             st.code(error.pointer, language=None)
         parsed = False
     low, high, points, noise = st.columns(4)
-    low.number_input("x from", min_value=-MAX_ABS_X, max_value=MAX_ABS_X, key=key("xmin"), format="%g", step=0.5)
-    high.number_input("x to", min_value=-MAX_ABS_X, max_value=MAX_ABS_X, key=key("xmax"), format="%g", step=0.5)
+    for column, end in ((low, SOURCE_FIELD["x_min"]), (high, SOURCE_FIELD["x_max"])):
+        smallest, largest = _bounds(end)
+        column.number_input(end.label, min_value=smallest, max_value=largest, key=key(str(end.url)), format="%g",
+                            step=0.5)
     most = _function_points_limit()
     if int(st.session_state.get(key("points"), MIN_FUNCTION_POINTS)) > most:  # a GPU run's points, now on the CPU
         st.session_state[key("points")] = most
-    points.number_input("Points", min_value=MIN_FUNCTION_POINTS, max_value=most, step=10, key=key("points"),
-                        help="Evenly spaced over the range." + (f" Up to {most:,} on the GPU." if most > MAX_POINTS
-                                                                 else ""))
+    points.number_input(FIELD["points"].label, min_value=MIN_FUNCTION_POINTS, max_value=most, step=10,
+                        key=key("points"), help="Evenly spaced over the range." +
+                        (f" Up to {most:,} on the GPU." if most > MAX_POINTS else ""))
     noise_field = FIELD["noise"]
     noise.number_input(noise_field.label, min_value=noise_field.low, max_value=noise_field.high, step=0.05,
                        key=key("noise"), format="%g", help="Gaussian noise added to y; the sidebar's seed draws it.")
     return parsed
+
+
+def _bounds(field: Field) -> tuple[float, float]:
+    """A row's range in fitcore.settings (a text's: its length)."""
+    assert field.bounds is not None, field.name
+    return field.bounds.low, field.bounds.high
 
 
 def _function_points_limit() -> int:
@@ -166,7 +174,7 @@ def _table(state: DemoState) -> CsvTable | None:
 def _csv_widgets(state: DemoState) -> tuple[CsvTable, tuple[int | None, int | None]] | None:
     """The upload box and, for a file with more than two numeric columns, the x and y columns."""
     max_bytes, max_rows = upload_limits()
-    st.file_uploader("CSV file: two numeric columns, x and y (a header row is optional)", key=key("upload"),
+    st.file_uploader(SOURCE_FIELD["file"].label, key=key("upload"),
                      on_change=_file_changed, args=(state,), max_upload_size=max_bytes // 1024**2,
                      help=f"Values separated by commas, semicolons or tabs; up to {max_rows:,} rows and "
                           f"{max_bytes // 1024**2} MB.")
@@ -189,11 +197,11 @@ def _csv_widgets(state: DemoState) -> tuple[CsvTable, tuple[int | None, int | No
     left, right = st.columns(2)
     if st.session_state.get(key("xcol")) not in numeric:
         st.session_state.pop(key("xcol"), None)
-    x = left.selectbox("x column", numeric, key=key("xcol"), format_func=lambda i: table.names[i])
+    x = left.selectbox(SOURCE_FIELD["x_column"].label, numeric, key=key("xcol"), format_func=lambda i: table.names[i])
     others = [i for i in numeric if i != x]
     if st.session_state.get(key("ycol")) not in others:
         st.session_state.pop(key("ycol"), None)
-    y = right.selectbox("y column", others, key=key("ycol"), format_func=lambda i: table.names[i])
+    y = right.selectbox(SOURCE_FIELD["y_column"].label, others, key=key("ycol"), format_func=lambda i: table.names[i])
     return table, (x, y)
 
 
@@ -222,16 +230,16 @@ def _csv_source(state: DemoState, table: CsvTable, choice: tuple[int | None, int
 def data_panel(state: DemoState) -> CustomSource | None:
     """Draw the data-source panel; returns the source, or None after showing what is wrong."""
     with st.container(border=True):
-        kind = st.radio("Data from", tuple(KIND_LABELS), key=key("src"), horizontal=True,
+        kind = st.radio(SOURCE_FIELD["kind"].label, tuple(KIND_LABELS), key=key("src"), horizontal=True,
                         format_func=lambda k: f"{KIND_ICONS[k]} {KIND_LABELS[k]}", on_change=_kind_chosen,
                         args=(state,))
         ready = _function_widgets() if kind == "function" else _csv_widgets(state)
         degree_col, standard_col = st.columns([2, 1], vertical_alignment="bottom")
-        degree = degree_col.slider("Polynomial degree", MIN_DEGREE, MAX_DEGREE, key=key("deg"),
-                                   help="The model is w₀ + w₁x + … + w_d·x^d: still linear in w, so the "
-                                        "least-squares optimum, 2/λmax and the exact engine all apply.")
-        standardise = standard_col.toggle("Standardise x", key=key("std"),
-                                          help="Fit powers of z = (x − μ)/σ instead of x.")
+        degree_row, standard_row = SOURCE_FIELD["degree"], SOURCE_FIELD["standardise"]
+        lowest, highest = _bounds(degree_row)
+        degree = degree_col.slider(degree_row.label, int(lowest), int(highest), key=key(str(degree_row.url)),
+                                   help=degree_row.tip)
+        standardise = standard_col.toggle(standard_row.label, key=key(str(standard_row.url)), help=standard_row.tip)
         source = None
         if kind == "function" and ready:
             source = _function_source(degree, standardise)

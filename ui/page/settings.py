@@ -53,7 +53,7 @@ def settings_for(problem: Problem) -> tuple[Setting, ...]:
             kind = "int"  # your own data always draws its noise from a seed
         run.append(Setting(field.name, field.url, field.label, kind, *bounds))
     return (*run, Setting("rate", "rate", "Chart updates per second", "int", 1, MAX_RATE, run=False),
-            Setting("logx", "logx", "Log-scale steps", "bool", run=False))
+            Setting("logx", "logx", "Log-scale steps on the loss chart", "bool", run=False))
 
 
 def setting_named(problem: Problem, name: str) -> Setting:

@@ -103,14 +103,18 @@ def _impl_label(impl_id: str) -> str:
     return label if is_available(impl_id) else f"{label} (not installed)"
 
 
-def _number(problem: Problem, name: str, key: Callable[[str], str], label: str | None = None,
-            **options: Any) -> None:
-    """A number input for a setting of the page's table, within the bounds the table gives it."""
+def _number(problem: Problem, name: str, key: Callable[[str], str], **options: Any) -> None:
+    """A number input for a setting of the page's table, labelled and bounded as its row says."""
     setting: Setting = setting_named(problem, name)
     whole = setting.kind in ("int", "optional-int")
     low, high = (int(setting.low), int(setting.high)) if whole else (float(setting.low), float(setting.high))
-    st.number_input(label or setting.label, min_value=low, max_value=high,
-                    key=key(name), **options)
+    st.number_input(FIELD[name].widget_label, min_value=low, max_value=high, key=key(name), **options)
+
+
+def _switch(name: str, key: Callable[[str], str]) -> bool:
+    """The switch that sets an optional setting (unset when off), as its row labels it."""
+    field = FIELD[name]
+    return st.toggle(str(field.toggle), key=key(name + "_on"), help=field.tip)
 
 
 def device_choice(problem: Problem) -> None:
@@ -121,10 +125,7 @@ def device_choice(problem: Problem) -> None:
     options = ["cpu", "auto", *(s.device for s in statuses if s.available)]
     if st.session_state.get(key) not in options:
         st.session_state[key] = "cpu"
-    st.selectbox(FIELD["device"].label, options, key=key, format_func=DEVICE_LABELS.get,
-                 help="Where PyTorch computes: data, parameters and optimizer state live there. "
-                      "auto is the notebooks' line: `torch.accelerator.current_accelerator().type if "
-                      "torch.accelerator.is_available() else \"cpu\"`.")
+    st.selectbox(FIELD["device"].label, options, key=key, format_func=DEVICE_LABELS.get, help=FIELD["device"].tip)
     absent = [f"{DEVICE_LABELS[s.device]}: {s.reason}" for s in statuses if not s.available]
     if absent:
         st.caption("Not on this server — " + "; ".join(absent) + ".")
@@ -132,10 +133,7 @@ def device_choice(problem: Problem) -> None:
 
 def _data_source(problem: Problem, key: Callable[[str], str]) -> bool:
     """The notebook's own data and start, or fresh data from a seed; True for the notebook's own."""
-    st.toggle("Fresh data from a seed", key=key("seed_on"),
-              help="Off: the notebook's own data and starting point, so its printed lines can be checked "
-                   "digit by digit. On: data and start drawn from the seed below.")
-    if st.session_state[key("seed_on")]:
+    if _switch("seed", key):
         _number(problem, "seed", key, step=1)
         return False
     variant = problem.variant(st.session_state[key("variant")])
@@ -149,13 +147,13 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
     key = lambda name: widget_key(problem.id, name)  # noqa: E731
     with st.sidebar:
         st.subheader("Settings")
-        st.selectbox("Notebook settings", choices_for(problem, "variant"), key=key("variant"),
+        st.selectbox(FIELD["variant"].widget_label, choices_for(problem, "variant"), key=key("variant"),
                      format_func=lambda k: problem.variant(k).label, on_change=_apply_variant, args=(problem,),
-                     help="Each notebook's own run: picking one loads all of its settings.")
+                     help=FIELD["variant"].tip)
         st.button("Reset to the notebook's settings", key=key("reset_settings"), on_click=reset_to_notebook,
                   args=(problem, state), width="stretch")
         impl_id = st.selectbox(FIELD["impl"].label, choices_for(problem, "impl"), key=key("impl"),
-                               format_func=_impl_label, help="Same data, same start: only the step differs.")
+                               format_func=_impl_label, help=FIELD["impl"].tip)
         impl = get_implementation(impl_id)
         if not is_available(impl_id):
             st.error(missing_message(impl_id))
@@ -175,14 +173,14 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
             device_choice(problem)
         st.selectbox(FIELD["optimizer"].label, choices_for(problem, "optimizer"), key=key("optimizer"),
                      format_func=OPTIMIZER_LABELS.get)
-        st.select_slider("Learning rate (power of ten)", DECADES, key=key("decade"), format_func=lambda v: f"{v:.0e}",
-                         on_change=_lr_from_decade, args=(problem,))
-        _number(problem, "lr", key, "Learning rate (exact)", format="%g", step=None, on_change=_decade_from_lr,
+        st.select_slider(f"{FIELD['lr'].label} (power of ten)", DECADES, key=key("decade"),
+                         format_func=lambda v: f"{v:.0e}", on_change=_lr_from_decade, args=(problem,))
+        _number(problem, "lr", key, format="%g", step=None, on_change=_decade_from_lr,
                 args=(problem,))
         _number(problem, "steps", key, step=100)
         left, right = st.columns(2)
-        left.radio("Loss", choices_for(problem, "reduction"), key=key("reduction"), horizontal=True,
-                   help="mean: s = 1/N; sum: s = 1 (seed 001's NumPy gradient, seeds 003/004).")
+        left.radio(FIELD["reduction"].widget_label, choices_for(problem, "reduction"), key=key("reduction"),
+                   horizontal=True, help=FIELD["reduction"].tip)
         right.radio(FIELD["dtype"].label, choices_for(problem, "dtype"), key=key("dtype"), horizontal=True)
         if problem.source is None:
             own = _data_source(problem, key)
@@ -195,35 +193,32 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
                 if st.session_state.get(key("points"), low) > high:  # a GPU run's points, now on the CPU
                     st.session_state[key("points")] = high
                 printed = problem.variant(st.session_state[key("variant")]).data is not None
-                st.number_input("Points", min_value=low, max_value=high, step=1, key=key("points"),
+                st.number_input(FIELD["points"].label, min_value=low, max_value=high, step=1, key=key("points"),
                                 disabled=own and printed,
                                 help="The notebook printed its data: fresh data from a seed can have other "
                                      "counts." if own and printed else None)
                 _number(problem, "noise", key, step=0.5, format="%g", disabled=own,
                                 help="Noise is drawn from a seed: switch on fresh data to change it." if own
                                 else None)
-        with st.expander("Learning-rate schedule"):
-            kind = st.selectbox("Schedule", choices_for(problem, "schedule"), key=key("schedule"),
-                                format_func=SCHEDULE_LABELS.get)
+        with st.expander(FIELD["schedule"].label):
+            kind = st.selectbox(FIELD["schedule"].widget_label, choices_for(problem, "schedule"),
+                                key=key("schedule"), format_func=SCHEDULE_LABELS.get)
             if kind in ("step", "exponential"):
                 _number(problem, "gamma", key, format="%g", step=0.05)
             if kind == "step":
                 _number(problem, "step_size", key, step=10)
             if kind == "cosine":
-                _number(problem, "lr_min", key, "Final learning rate", format="%g")
+                _number(problem, "lr_min", key, format="%g")
         with st.expander("Stop early"):
-            st.toggle("Stop when the loss is below a threshold", key=key("loss_below_on"))
-            if st.session_state[key("loss_below_on")]:
-                _number(problem, "loss_below", key, "Loss threshold", format="%g")
-            st.toggle("Stop on a plateau", key=key("plateau_tol_on"),
-                      help="Ends the run when |loss(k) − loss(k − window)| ≤ tolerance × |loss(k − window)|.")
-            if st.session_state[key("plateau_tol_on")]:
-                _number(problem, "plateau_tol", key, "Relative change below", format="%g")
-                _number(problem, "plateau_window", key, "Window (steps)", step=10)
+            if _switch("loss_below", key):
+                _number(problem, "loss_below", key, format="%g")
+            if _switch("plateau_tol", key):
+                _number(problem, "plateau_tol", key, format="%g")
+                _number(problem, "plateau_window", key, step=10)
         with st.expander("Display"):
             rate = setting_named(problem, "rate")
             st.slider(rate.label, int(rate.low), int(rate.high), key=key("rate"))
-            st.toggle("Log-scale steps on the loss chart", key=key("logx"))
+            st.toggle(setting_named(problem, "logx").label, key=key("logx"))
     values = {}
     for setting in settings_for(problem):
         name = setting.name
