@@ -139,7 +139,8 @@ def _parser() -> _Parser:
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("demo", choices=[*PROBLEMS, CUSTOM_ID], metavar="DEMO",
-                        help=", ".join(PROBLEMS) + f", or {CUSTOM_ID} (your own data: --function or --csv)")
+                        help=", ".join(PROBLEMS) + f", or {CUSTOM_ID} (your own data: {_flag('expression')} or "
+                             f"{_flag('file')})")
     for field in FIELDS:
         parser.add_argument(field.flag, dest=field.name, **_option(field))
     own = parser.add_argument_group(f"your own data ({CUSTOM_ID} only)")
@@ -268,7 +269,8 @@ def _schedule(args: argparse.Namespace) -> Schedule | None:
     kind = args.schedule or "constant"
     for name, kinds in SCHEDULE_OPTIONS.items():
         if getattr(args, name) is not None and kind not in kinds:
-            raise UsageError(f"{FIELD[name].flag} applies to --schedule {' or '.join(kinds)}, not to the {kind} schedule")
+            raise UsageError(f"{_flag(name)} applies to {_flag('schedule')} {' or '.join(kinds)}, not to the {kind} "
+                             "schedule")
     if args.schedule is None:
         return None
     values = {name: getattr(args, name) for name in SCHEDULE_OPTIONS if getattr(args, name) is not None}
@@ -277,7 +279,8 @@ def _schedule(args: argparse.Namespace) -> Schedule | None:
 
 def _stop(args: argparse.Namespace) -> StopConditions | None:
     if args.plateau_window is not None and args.plateau_tol is None:
-        raise UsageError("--plateau-window needs --plateau-tol (e.g. --plateau-tol 1e-6 --plateau-window 100)")
+        window, tol = _flag("plateau_window"), _flag("plateau_tol")
+        raise UsageError(f"{window} needs {tol} (e.g. {tol} 1e-6 {window} 100)")
     if args.loss_below is None and args.plateau_tol is None:
         return None
     values: dict[str, Any] = {"loss_below": args.loss_below, "plateau_tol": args.plateau_tol}
@@ -303,7 +306,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def listing_lines() -> list[str]:
     """What ``list`` prints: demos with their notebook variants, implementations, optimizers, schedules."""
-    lines = [f"Demos ({PROG} run DEMO [--variant KEY]; * marks the default variant)"]
+    lines = [f"Demos ({PROG} run DEMO [{_flag('variant')} KEY]; * marks the default variant)"]
     for problem in PROBLEMS.values():
         lines.append(f"  {problem.id:<20}{problem.title}: {problem.formula_code}  "
                      f"({problem.default_points} points, noise {problem.default_noise:g})")
@@ -314,23 +317,24 @@ def listing_lines() -> list[str]:
                          f"{s['steps']:,} steps, {s['reduction']}, {s['dtype']}")
     lines.append(f"  {CUSTOM_ID:<20}Your own data: a polynomial of degree {MIN_DEGREE} to {MAX_DEGREE} fitted to "
                  f"{_flag('expression')} EXPR (with {_flag('x_min')}, {_flag('x_max')}) or {_flag('file')} FILE")
-    lines += ["", "Implementations (--impl)"]
+    lines += ["", f"Implementations ({_flag('impl')})"]
     for impl in implementations.IMPLEMENTATIONS.values():
         state = "installed" if implementations.is_available(impl.id) else f"not installed: {impl.pip_command}"
         if state == "installed" and implementations.compiled_unavailable(impl.id) is not None:
-            state += "; no --compile here: no working C++ compiler for torch.compile"
+            state += f"; no {_flag('compiled')} here: no working C++ compiler for torch.compile"
         lines.append(f"  {impl.id:<16}{impl.label}  [{state}]")
-    lines += ["", "Devices (--device; PyTorch implementations only)"]
+    lines += ["", f"Devices ({_flag('device')}; PyTorch implementations only)"]
     for device in DEVICES:
         status = device_status(device) if device not in ("auto",) else None
         state = "" if status is None else "  [available]" if status.available else f"  [not here: {status.reason}]"
         lines.append(f"  {device:<16}{DEVICE_LABELS[device]}{state}")
-    lines += ["", "Optimizers (--optimizer)"]
+    lines += ["", f"Optimizers ({_flag('optimizer')})"]
     lines += [f"  {name:<16}{OPTIMIZER_LABELS[name]}" for name in OPTIMIZERS]
-    options = {"constant": "", "step": "  --gamma F --step-size N", "exponential": "  --gamma F",
-               "cosine": "  --lr-min F"}
-    lines += ["", "Schedules (--schedule)"]
-    lines += [f"  {kind:<16}{SCHEDULE_LABELS[kind]}{options.get(kind, '')}" for kind in SCHEDULES]
+    lines += ["", f"Schedules ({_flag('schedule')})"]
+    for kind in SCHEDULES:
+        options = [f"{_flag(name)} {_option(FIELD[name])['metavar']}" for name, kinds in SCHEDULE_OPTIONS.items()
+                   if kind in kinds]
+        lines.append(f"  {kind:<16}{SCHEDULE_LABELS[kind]}" + ("  " + " ".join(options) if options else ""))
     return lines
 
 
@@ -340,11 +344,12 @@ def _run(args: argparse.Namespace) -> int:
         device = resolve_device(config.device) if config.device != "cpu" else "cpu"
         reason = implementations.compiled_unavailable(config.impl, device)
         if reason is not None:
-            raise UsageError(f"--compile with {config.impl}: {reason}; or drop --compile to run eagerly")
+            compiled = _flag("compiled")
+            raise UsageError(f"{compiled} with {config.impl}: {reason}; or drop {compiled} to run eagerly")
     try:
         run = train(config)
     except implementations.FrameworkMissing as error:
-        raise UsageError(f"{error} (or pick --impl numpy)") from None
+        raise UsageError(f"{error} (or pick {_flag('impl')} numpy)") from None
     except implementations.CompileFailed as error:
         return _fail(str(error), EXIT_FAILED)
     if args.json:
