@@ -10,8 +10,9 @@ values bit for bit.
 Whole numbers stay Python ints (``x**3`` reads better than ``x**3.0``) but may never grow past
 ``MAX_WHOLE``: Python's unbounded ints would otherwise let ``9**9**9`` run for hours.
 
-Its length is one idea: the whitelist, the message for every construct it refuses and the three readings
-of a checked tree (values, NumPy code, LaTeX) must agree node type by node type, so they are read together.
+What may be typed (functions, constants, operators, and what each refused construct is called) is
+``fitcore.expression_vocabulary``; the LaTeX reading of a checked tree is ``fitcore.expression_latex``. The
+values and the NumPy code stay here side by side: they must agree bit for bit, node type by node type.
 """
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ import difflib
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
+from .expression_latex import latex_of
+from .expression_vocabulary import (ALLOWED, CONSTANTS, EXAMPLE, FUNCTIONS, OPERATORS, REFUSED, REFUSED_OPERATORS,
+                                    VARIABLE)
 from .settings import MAX_EXPRESSION_LENGTH
 
 MAX_LENGTH = MAX_EXPRESSION_LENGTH  # characters (your own data's "fn" row in fitcore.settings)
@@ -61,74 +65,6 @@ class ParseError(DataSourceError):
 class EvaluationError(DataSourceError):
     """A function that parses but has no finite value somewhere (division by zero, overflow, log of a
     negative number)."""
-
-
-@dataclass(frozen=True)
-class Function:
-    """One allowed function: its NumPy call as code ({} is the argument), the call itself, and LaTeX."""
-
-    code: str
-    apply: Callable[[Any], Any]
-    latex: str  # {} is the argument
-
-
-def _np(name: str, latex: str) -> Function:
-    return Function(f"np.{name}({{}})", getattr(np, name), latex)
-
-
-FUNCTIONS: Mapping[str, Function] = {
-    "sin": _np("sin", r"\sin\left({}\right)"),
-    "cos": _np("cos", r"\cos\left({}\right)"),
-    "tan": _np("tan", r"\tan\left({}\right)"),
-    "arcsin": _np("arcsin", r"\arcsin\left({}\right)"),
-    "arccos": _np("arccos", r"\arccos\left({}\right)"),
-    "arctan": _np("arctan", r"\arctan\left({}\right)"),
-    "asin": _np("arcsin", r"\arcsin\left({}\right)"),
-    "acos": _np("arccos", r"\arccos\left({}\right)"),
-    "atan": _np("arctan", r"\arctan\left({}\right)"),
-    "sinh": _np("sinh", r"\sinh\left({}\right)"),
-    "cosh": _np("cosh", r"\cosh\left({}\right)"),
-    "tanh": _np("tanh", r"\tanh\left({}\right)"),
-    "exp": _np("exp", r"e^{{{}}}"),
-    "log": _np("log", r"\ln\left({}\right)"),
-    "ln": _np("log", r"\ln\left({}\right)"),
-    "log10": _np("log10", r"\log_{{10}}\left({}\right)"),
-    "log2": _np("log2", r"\log_{{2}}\left({}\right)"),
-    "sqrt": _np("sqrt", r"\sqrt{{{}}}"),
-    "abs": _np("abs", r"\left|{}\right|"),
-    "floor": _np("floor", r"\left\lfloor {} \right\rfloor"),
-    "ceil": _np("ceil", r"\left\lceil {} \right\rceil"),
-    "sign": _np("sign", r"\operatorname{{sign}}\left({}\right)"),
-    # the unit step: 0 for x < 0, 1 for x ≥ 0
-    "step": Function("np.heaviside({}, 1.0)", lambda v: np.heaviside(v, 1.0), r"\operatorname{{step}}\left({}\right)"),
-}
-CONSTANTS: Mapping[str, tuple[str, float, str]] = {  # name -> (code, value, LaTeX)
-    "pi": ("np.pi", math.pi, r"\pi"),
-    "π": ("np.pi", math.pi, r"\pi"),
-    "e": ("np.e", math.e, "e"),
-}
-VARIABLE = "x"
-OPERATORS: Mapping[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-ALLOWED = ("numbers, x, pi and e, + - * / ** and parentheses, and the functions "
-           + ", ".join(name for name in FUNCTIONS if name not in ("asin", "acos", "atan", "ln")))
-EXAMPLE = "0.5*x**3 - sin(2*x)"
-
-# What a refused construct is called in a message, by node type.
-REFUSED: Mapping[type, str] = {
-    ast.Attribute: "attribute access (the '.')", ast.Lambda: "a lambda", ast.ListComp: "a list comprehension",
-    ast.SetComp: "a set comprehension", ast.DictComp: "a dict comprehension",
-    ast.GeneratorExp: "a generator expression", ast.Subscript: "indexing with [ ]", ast.List: "a list",
-    ast.Tuple: "a tuple (a comma)", ast.Dict: "a dict", ast.Set: "a set", ast.Compare: "a comparison",
-    ast.BoolOp: "and/or", ast.IfExp: "if/else", ast.NamedExpr: "the := operator", ast.Starred: "a starred *",
-    ast.JoinedStr: "an f-string", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield from",
-    ast.Slice: "a slice",
-}
-REFUSED_OPERATORS: Mapping[type, str] = {
-    ast.BitXor: "^ is not a power here: write powers as x**2",
-    ast.Mod: "% (remainder) is not allowed", ast.FloorDiv: "// (floor division) is not allowed: use floor(a/b)",
-    ast.MatMult: "@ is not allowed", ast.LShift: "<< is not allowed", ast.RShift: ">> is not allowed",
-    ast.BitOr: "| is not allowed: for |x| write abs(x)", ast.BitAnd: "& is not allowed",
-}
 
 
 def _char_column(text: str, byte_offset: int | None) -> int | None:
@@ -181,7 +117,7 @@ class Expression:
 
     @property
     def latex(self) -> str:
-        return _latex(self.tree.body)[0]
+        return latex_of(self.tree.body)
 
 
 def parse_function(text: str) -> Expression:
@@ -438,56 +374,3 @@ def _to_numpy(node: ast.AST, variable: str) -> ast.expr:
     assert isinstance(call, ast.Call)
     call.args[0] = _to_numpy(node.args[0], variable)
     return call
-
-
-# --- LaTeX ---------------------------------------------------------------------------------------------
-
-_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
-
-
-def _latex_number(value: float | int) -> str:
-    if isinstance(value, int):
-        return str(value)
-    text = repr(value)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        head = "" if mantissa in ("1.0", "1") else mantissa.removesuffix(".0") + r" \times "
-        return f"{head}10^{{{int(exponent)}}}"
-    return text.removesuffix(".0")
-
-
-def _starts_with_letter(latex: str) -> bool:
-    return bool(latex) and (latex[0].isalpha() or latex[0] == "\\" or latex.startswith("e^"))
-
-
-def _latex(node: ast.AST) -> tuple[str, int]:
-    """(LaTeX, precedence): 5 for atoms, 4 powers, 3 unary minus, 2 products, 1 sums."""
-    if isinstance(node, ast.Constant):
-        return _latex_number(node.value), 5 if node.value >= 0 else 3
-    if isinstance(node, ast.Name):
-        return (VARIABLE if node.id == VARIABLE else CONSTANTS[node.id][2]), 5
-    if isinstance(node, ast.Call):
-        inner, _ = _latex(node.args[0])
-        return FUNCTIONS[node.func.id].latex.format(inner), 5  # type: ignore[attr-defined]
-    if isinstance(node, ast.UnaryOp):
-        inner, level = _latex(node.operand)
-        sign = "-" if isinstance(node.op, ast.USub) else "+"
-        return sign + (f"\\left({inner}\\right)" if level < 3 else inner), 3
-    assert isinstance(node, ast.BinOp)
-    level = _PRECEDENCE[type(node.op)]
-    left, left_level = _latex(node.left)
-    right, right_level = _latex(node.right)
-    if isinstance(node.op, ast.Div):
-        return f"\\frac{{{left}}}{{{right}}}", 5
-    if isinstance(node.op, ast.Pow):
-        base = left if left_level == 5 and not left.startswith("\\") else f"\\left({left}\\right)"
-        return f"{base}^{{{right}}}", 4
-    if left_level < level:
-        left = f"\\left({left}\\right)"
-    if right_level < level or (right_level == level and isinstance(node.op, ast.Sub)) or right_level == 3:
-        right = f"\\left({right}\\right)"
-    if isinstance(node.op, ast.Mult):
-        joined = f"{left}\\,{right}" if isinstance(node.left, ast.Constant) and _starts_with_letter(right) \
-            else f"{left} \\cdot {right}"
-        return joined, level
-    return f"{left} {'+' if isinstance(node.op, ast.Add) else '-'} {right}", level
