@@ -1,5 +1,6 @@
-"""The few style rules Streamlit's own layout lacks on a phone: a compact control bar, metrics two
-or three to a row instead of one per screenful. Applied once per script run, before the page."""
+"""The few style rules Streamlit's own layout lacks: a control bar that stays one row on a projector
+and folds into a keypad on a phone, metrics two or three to a row instead of one per screenful there.
+Applied once per script run, before the page."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,13 +9,22 @@ CONTROL_BAR = "control-bar"  # the key of the control bar's container: Streamlit
 METRICS_ROW = "metrics-row"
 NARROW = 640  # px: where Streamlit itself stacks columns
 
+# With Streamlit's spacing (1rem between buttons, 0.75rem inside each) the eight buttons, Run … Reset with
+# their icons and keys, took 840 px: two rows at a projector's 1280 px with the sidebar open (820 px of
+# page). Half the gap and a little less padding keep them in one row there, with room to spare.
+# On a phone the bar is a keypad: two rows of four equal buttons, words only (no icons, and no key hints:
+# a phone has no keyboard; the keys still work on a tablet's).
 STYLE = f"""
 <style>
+.st-key-{CONTROL_BAR} {{ gap: 0.5rem; }}
+.st-key-{CONTROL_BAR} button {{ padding-left: 0.6rem; padding-right: 0.6rem; }}
 @media (max-width: {NARROW}px) {{
   .st-key-{CONTROL_BAR} {{ gap: 0.3rem; }}
-  .st-key-{CONTROL_BAR} button {{ padding: 0.15rem 0.5rem; min-height: 2rem; }}
-  .st-key-{CONTROL_BAR} button p {{ font-size: 0.8rem; }}
-  .st-key-{CONTROL_BAR} button [data-testid="stIconMaterial"] {{ display: none; }}
+  .st-key-{CONTROL_BAR} > div {{ flex: 1 1 22%; min-width: 0; }}
+  .st-key-{CONTROL_BAR} button {{ width: 100%; padding: 0.15rem 0.25rem; min-height: 2.25rem; }}
+  .st-key-{CONTROL_BAR} button p {{ font-size: 0.85rem; }}
+  .st-key-{CONTROL_BAR} button span:has(> [data-testid="stIconMaterial"]),
+  .st-key-{CONTROL_BAR} button [aria-label^="Shortcut"] {{ display: none; }}
   .st-key-{METRICS_ROW} [data-testid="stHorizontalBlock"] {{ flex-flow: row wrap; gap: 0.25rem 1rem; }}
   .st-key-{METRICS_ROW} [data-testid="stColumn"] {{ flex: 1 1 28% !important; min-width: 28% !important;
                                                     width: auto !important; }}

@@ -11,6 +11,10 @@ over the page's text never sees a tick label. So the page records every ``fillTe
 check counts those boxes with the page's own text, and asks more of them: two labels in charts, one
 above the other, keep ``LABEL_GAP`` pixels of air between their glyphs, and the numbers of two axes stacked in one column (one panel's lowest label, the next panel's highest) keep
 ``STACKED_AXES_GAP`` apart: nearer, they read as one scale (0.5, 0.0, 1, 0, −1 down the panels' edge).
+A canvas cuts what it draws at its edges, and Vega cuts a clipped mark (``clip=True``) at its plot's: the
+recorder notes the rectangle each text was clipped to, and a text whose glyphs leave its canvas or that
+rectangle is reported (the page would show it cut short). From ``ONE_ROW_BAR`` px wide the control bar's
+buttons stand in one row.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ import time
 from typing import Any
 
 import pytest
+
+from ui.style import CONTROL_BAR
 
 from .harness import SCREENSHOTS, DashboardPage
 
@@ -34,6 +40,7 @@ LABEL_GAP = 3.0  # px of air between the glyphs of two chart labels stacked one 
 # px between the numbers of two axes stacked in one column (the parameter panels'): two and a half label
 # heights, farther than the labels of one short panel sit apart, so the two cannot read as one scale
 STACKED_AXES_GAP = 28.0
+ONE_ROW_BAR = 1280  # px from which the control bar (Run … Reset) fits one row, the sidebar open
 
 # Installed before the app's scripts: every canvas remembers the text it shows, as boxes around the
 # glyphs in canvas pixels. Vega renders a frame inside one save()/restore(): it clears the whole
@@ -45,7 +52,10 @@ CANVAS_TEXT = """
   const states = new WeakMap();
   const stateOf = (context) => {
     let state = states.get(context);
-    if (!state) { state = {depth: 0, clipped: false, cleared: false, item: 0, texts: []}; states.set(context, state); }
+    if (!state) {
+      state = {depth: 0, clipped: false, cleared: false, item: 0, texts: [], clip: null, clips: [], path: null};
+      states.set(context, state);
+    }
     return state;
   };
   const wrap = (name, before) => {
@@ -54,19 +64,33 @@ CANVAS_TEXT = """
   };
   wrap('save', (context, state) => {
     state.depth += 1;
-    if (state.depth === 1) { state.clipped = false; state.cleared = false; state.region = null; }
+    if (state.depth === 1) { state.clipped = false; state.cleared = false; state.region = null; state.clip = null; }
+    state.clips.push(state.clip);
   });
   // Vega sets the font once per text mark it draws, then draws each of its lines: lines of one text are one box.
   const font = Object.getOwnPropertyDescriptor(proto, 'font');
   Object.defineProperty(proto, 'font', {configurable: true, get() { return font.get.call(this); },
     set(value) { stateOf(this).item += 1; font.set.call(this, value); }});
-  wrap('restore', (context, state) => { state.depth = Math.max(0, state.depth - 1); });
-  wrap('rect', (context, state, [x, y, w, h]) => {  // the dirty region a partial redraw clips to
-    if (state.depth !== 1 || state.cleared) return;
-    const m = context.getTransform();
-    state.region = {left: m.a * x + m.e, right: m.a * (x + w) + m.e, top: m.d * y + m.f, bottom: m.d * (y + h) + m.f};
+  wrap('restore', (context, state) => {
+    state.depth = Math.max(0, state.depth - 1);
+    state.clip = state.clips.length ? state.clips.pop() : null;
   });
-  wrap('clip', (context, state) => { if (state.depth === 1 && !state.cleared) state.clipped = true; });
+  wrap('beginPath', (context, state) => { state.path = null; });
+  // A rectangle in canvas pixels: the dirty region a partial redraw clips to, or a clipped mark's plot.
+  wrap('rect', (context, state, [x, y, w, h]) => {
+    const m = context.getTransform();
+    const box = {left: m.a * x + m.e, right: m.a * (x + w) + m.e, top: m.d * y + m.f, bottom: m.d * (y + h) + m.f};
+    state.path = state.path === null ? box : undefined;  // a path of more than one rectangle: no box to clip to
+    if (state.depth === 1 && !state.cleared) state.region = box;
+  });
+  // Inside a frame Vega clips a mark (clip: true) or a group to its plot, a rectangle: the texts drawn then
+  // are cut at that box. The frame's own clip (a partial redraw's dirty region) cuts nothing a whole redraw shows.
+  wrap('clip', (context, state) => {
+    if (state.depth === 1 && !state.cleared) { state.clipped = true; return; }
+    const r = state.path, c = state.clip;
+    if (r) state.clip = !c ? r : {left: Math.max(c.left, r.left), right: Math.min(c.right, r.right),
+                                  top: Math.max(c.top, r.top), bottom: Math.min(c.bottom, r.bottom)};
+  });
   wrap('clearRect', (context, state) => {
     if (state.depth === 1 && !state.cleared) {
       const r = state.region;
@@ -88,7 +112,7 @@ CANVAS_TEXT = """
     // One axis's labels share the transform of the group that draws them; another panel's axis has its own.
     const box = {item: state.item, group: `${m.e.toFixed(1)},${m.f.toFixed(1)}`, text: String(text), left: Math.min(...corners.map(c => c[0])),
                  right: Math.max(...corners.map(c => c[0])), top: Math.min(...corners.map(c => c[1])),
-                 bottom: Math.max(...corners.map(c => c[1]))};
+                 bottom: Math.max(...corners.map(c => c[1])), clip: state.clip};
     box.first = {text: box.text, left: box.left, top: box.top};
     const last = state.texts[state.texts.length - 1];
     if (state.skip === box.item) return;  // a text redrawn where it already was, line by line
@@ -114,9 +138,11 @@ CANVAS_TEXT = """
 # buttons inside the viewport and not cut short; no two pieces of text drawn over each other.
 # Text is measured per line fragment (Range.getClientRects), so words flowing side by side in one
 # paragraph never count as overlapping; typeset formulas (KaTeX stacks glyph boxes) are left out. A chart's
-# labels come from CANVAS_TEXT, as glyph boxes: no two may touch, and two stacked ones keep `gap` px apart.
+# labels come from CANVAS_TEXT, as glyph boxes: no two may touch, two stacked ones keep `gap` px apart, and
+# none leaves its canvas or the plot its mark is clipped to. The control bar (`oneRowBar`, its selector, or
+# null below ONE_ROW_BAR px) keeps its buttons in one row.
 GEOMETRY = """
-([slack, gap, stackedGap]) => {
+([slack, gap, stackedGap, oneRowBar]) => {
   const width = document.documentElement.clientWidth;
   const problems = [];
   const visible = (el) => {
@@ -194,6 +220,15 @@ GEOMETRY = """
       const sx = own.width / canvas.width, sy = own.height / canvas.height;
       const clip = clipOf(canvas);
       for (const label of window.__canvasTexts(canvas)) {
+        // A text is cut where it leaves its canvas or the plot its mark is clipped to (canvas pixels).
+        const cut = (box) => label.left < box.left - slack / sx || label.right > box.right + slack / sx
+          || label.top < box.top - slack / sy || label.bottom > box.bottom + slack / sy;
+        if (cut({left: 0, right: canvas.width, top: 0, bottom: canvas.height}))
+          problems.push(`text cut off at the chart's edge: "${label.text.slice(0, 30)}" (in ${chartName(chart)})`);
+        else if (label.clip && cut(label.clip))
+          problems.push(`text cut off at the plot's edge: "${label.text.slice(0, 30)}" (in ${chartName(chart)})`);
+        if (label.text.endsWith('…'))  // Vega shortens a label longer than its labelLimit
+          problems.push(`text cut short: "${label.text.slice(0, 30)}" (in ${chartName(chart)})`);
         const rect = {left: Math.max(own.left + label.left * sx, clip.left, own.left),
                       right: Math.min(own.left + label.right * sx, clip.right, own.right),
                       top: Math.max(own.top + label.top * sy, clip.top, own.top),
@@ -219,12 +254,18 @@ GEOMETRY = """
       } else if (x > 2 && y > 3) problems.push(`text over text: "${boxes[i].text}" and "${boxes[j].text}"`);
     }
   }
+  const bar = oneRowBar && main.querySelector(oneRowBar);
+  if (bar) {  // the control bar, where the screen is wide enough for it: one row of buttons
+    const tops = [...bar.querySelectorAll("button")].filter(visible).map((b) => b.getBoundingClientRect().top);
+    const rows = tops.filter((top, i) => tops.findIndex((other) => Math.abs(other - top) <= slack) === i).length;
+    if (rows > 1) problems.push(`the control bar wraps onto ${rows} rows`);
+  }
   return problems;
 }
 """
 
 
-def problems_once_settled(dashboard: DashboardPage, wait_ms: int) -> list[str]:
+def problems_once_settled(dashboard: DashboardPage, wait_ms: int, width: int) -> list[str]:
     """The geometry's problems once the page has laid itself out again: a resize or a theme change reruns
     no script, but every chart redraws (at its column's new width, in the theme's colours), which takes
     a loaded machine a while. Checked until clean or ``SETTLE_S`` seconds: a real overflow stays."""
@@ -232,7 +273,8 @@ def problems_once_settled(dashboard: DashboardPage, wait_ms: int) -> list[str]:
     dashboard.page.wait_for_timeout(wait_ms)
     deadline = time.monotonic() + SETTLE_S
     while True:
-        found = dashboard.page.evaluate(GEOMETRY, [SLACK, LABEL_GAP, STACKED_AXES_GAP])
+        bar = f".st-key-{CONTROL_BAR}" if width >= ONE_ROW_BAR else None
+        found = dashboard.page.evaluate(GEOMETRY, [SLACK, LABEL_GAP, STACKED_AXES_GAP, bar])
         if not found or time.monotonic() > deadline:
             return found
         dashboard.page.wait_for_timeout(250)
@@ -253,7 +295,7 @@ def test_that_every_page_fits_every_width_in_both_themes(dashboard: DashboardPag
         dashboard.page.set_viewport_size({"width": width, "height": HEIGHT})
         for theme in THEMES:
             dashboard.page.emulate_media(color_scheme=theme)
-            found = problems_once_settled(dashboard, RESIZED if theme == THEMES[0] else RETHEMED)
+            found = problems_once_settled(dashboard, RESIZED if theme == THEMES[0] else RETHEMED, width)
             problems.extend(f"{name} at {width} px, {theme}: {problem}" for problem in found)
             target = SCREENSHOTS / f"layout-{name}-{width}-{theme}.png"
             target.parent.mkdir(parents=True, exist_ok=True)

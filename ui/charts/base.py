@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .ink import themed_text
+
 MAX_POINTS = 2000
 CURVE_POINTS = 200
 DATA_POINTS_SHOWN = 400  # every update repaints them: enough to see the shape, cheap to redraw
@@ -227,7 +229,7 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     spec.setdefault("config", {}).setdefault("mark", {})["invalid"] = None
     # Canvas redraws a thousand marks far faster than SVG rebuilds its DOM.
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
-    return spec
+    return themed_text(spec)
 
 
 Builder = TypeVar("Builder", bound=Callable[..., dict[str, Any]])

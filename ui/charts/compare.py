@@ -18,6 +18,7 @@ from fitcore.compare import Outcome
 from fitcore.compare_report import Agreement, SweepSummary
 
 from .base import HEIGHT, LINE, MAX_POINTS, NOW, TARGET, TOOLTIP_FORMAT, Chart, finite_rows, live, thin, vega_spec
+from .ink import TEXT, WARNING
 
 # Distinct dashes, so curves that lie exactly on top of each other still show as separate lines.
 DASHES = [[1, 0], [7, 3], [2, 3], [10, 3, 2, 3], [4, 5], [1, 5], [12, 6]]
@@ -114,12 +115,13 @@ def sweep_spec() -> dict[str, Any]:
                alt.Tooltip("loss:Q", title="final loss", format=TOOLTIP_FORMAT), alt.Tooltip("note:N", title="note")]
     region = alt.Chart(live("region")).mark_rect(color=TARGET, opacity=0.12).encode(
         x=x, x2="lr_hi:Q", tooltip=[alt.Tooltip("note:N", title="region")])
-    region_label = alt.Chart(live("region")).mark_text(align="left", baseline="middle", dx=4, color=TARGET).encode(
+    region_label = alt.Chart(live("region")).mark_text(align="left", baseline="middle", dx=4,
+                                                       color=WARNING.value).encode(
         x=x, y=y, text="note:N")
-    rules = alt.Chart(live("limits")).mark_rule(strokeDash=[6, 4], color="#555555").encode(
+    rules = alt.Chart(live("limits")).mark_rule(strokeDash=[6, 4], color=TEXT.value).encode(
         x=x, tooltip=[alt.Tooltip("note:N", title="limit"), alt.Tooltip("lr:Q", title="learning rate", format=".4g")])
     rule_labels = alt.Chart(live("limits")).mark_text(align="left", baseline="bottom", dx=3, dy=-3,
-                                                      color="#555555").encode(x=x, y=alt.value("height"),
+                                                      color=TEXT.value).encode(x=x, y=alt.value("height"),
                                                                               text="label:N")
     line = alt.Chart(live("settled")).mark_line(color="#999999", strokeWidth=1).encode(x=x, y=y, order="lr:Q")
     points = alt.Chart(live("points")).mark_point(size=90, filled=True, opacity=1).encode(

@@ -94,7 +94,7 @@ def landscape_2d_spec(px: str, py: str, domain: tuple[tuple[float, float], tuple
     for side in ("left", "right"):
         label = {"align": side, "baseline": "middle", "fontSize": 12, "fontWeight": "bold", "clip": True}
         chosen = alt.Chart(static("marks")).transform_filter(alt.datum.side == side)
-        words += [chosen.mark_text(**label, stroke="#000000", strokeWidth=3, strokeOpacity=0.7,
+        words += [chosen.mark_text(**label, color="#000000", stroke="#000000", strokeWidth=3, strokeOpacity=0.7,
                                    strokeJoin="round").encode(**where),
                   chosen.mark_text(**label, color="#FFFFFF").encode(**where)]
     current = alt.Chart(live("current")).mark_point(size=170, filled=True, stroke="#000000", strokeWidth=1,

@@ -13,6 +13,7 @@ import pyarrow as pa
 from .base import (ENGINEERING, HEIGHT, LINE, LIVE_POINTS, MAX_POINTS, NOW, PANEL_WIDTH, TARGET, TOOLTIP_FORMAT,
                    Chart, finite_rows, fmt4, live, live_columns, live_table, numbers_filled_in, static, table_of, thin,
                    tips_at_rest, vega_spec)
+from .ink import PARAMETER, WARNING
 
 
 DECADES_BELOW = 3  # a loss axis reaches this far below the lowest loss drawn, and no further
@@ -88,7 +89,7 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
     optimum = alt.Chart(live("optimum")).mark_rule(strokeDash=[6, 4], color=TARGET).encode(
         y="loss:Q", tooltip=[alt.Tooltip("loss:Q", title="least-squares optimum", format=TOOLTIP_FORMAT)])
     # An optimum far below the data would stretch the axis over empty decades: it is named instead.
-    below = alt.Chart(live("below")).mark_text(align="left", baseline="bottom", dy=-4, color=TARGET,
+    below = alt.Chart(live("below")).mark_text(align="left", baseline="bottom", dy=-4, color=WARNING.value,
                                                fontSize=11).encode(x=alt.value(4), y="loss:Q", text="note:N")
     curve = alt.Chart(live("curve")).mark_line(strokeWidth=2.5, color=LINE, clip=True).encode(
         x=x, y=y, **tips_at_rest(tooltip, at_rest))
@@ -256,7 +257,7 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
             if ticks else {"tickCount": count}
         y = alt.Y("value:Q", title=None, scale=y_scale,
                   axis=alt.Axis(**labels, labelFlush=PANEL_EDGE + 2, labelOverlap="greedy", ticks=False,
-                                labelAlign="left", labelPadding=-4, domain=False, labelOpacity=0.8))
+                                labelAlign="left", labelPadding=-4, domain=False))
         path = alt.Chart(live(f"path_{i}")).mark_line(strokeWidth=2, color=LINE, clip=True).encode(
             x=x, y=y, **tips_at_rest(tooltip, at_rest))
         target = alt.Chart(static(f"target_{i}")).mark_rule(strokeDash=[6, 4], color=TARGET).encode(
@@ -265,7 +266,7 @@ def params_spec(param_names: tuple[str, ...], at_rest: bool = True, frame: LiveF
         now = alt.Chart(live(f"now_{i}")).mark_point(size=70, filled=True, color=NOW, clip=True).encode(
             x="step:Q", y="value:Q", tooltip=tooltip)
         label = alt.Chart(alt.Data(values=[{}])).mark_text(align="right", baseline="top", fontWeight="bold",
-                                                           fontSize=12, color=LINE, dx=-4, dy=3).encode(
+                                                           fontSize=12, color=PARAMETER.value, dx=-4, dy=3).encode(
             x=alt.value("width"), y=alt.value(0), text=alt.value(name))
         panels.append(alt.layer(path, target, now, label).properties(height=height, width=PANEL_WIDTH))
     chart = alt.vconcat(*panels, spacing=PANEL_SPACING).resolve_scale(x="shared").properties(title="Parameters")

@@ -19,6 +19,7 @@ from fitcore.speed import (KINDS, SECONDS_EACH, Entry, ImportCost, Timing, impor
                            lineup, measure, opening_demo, speed_config, spread)
 
 from ui.charts import Chart, finite_rows
+from ui.charts.ink import themed_text
 from ui.panels.pace import record_rate
 from ui.speed.sweep import sweep_section
 from ui.page.state import open_run
@@ -60,7 +61,7 @@ def speed_spec(labels: tuple[str, ...]) -> dict[str, Any]:
     spec.pop("datasets", None)
     spec.setdefault("config", {}).setdefault("mark", {})["invalid"] = None
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
-    return spec
+    return themed_text(spec)
 
 
 def speed_chart(timings: Sequence[Timing]) -> Chart:

@@ -20,6 +20,7 @@ from fitcore.sweep import (DEVICE_POINTS, H200_COLUMNS, H200_SOURCE, H200_TABLE,
                            sweep_entries)
 
 from ui.charts import Chart, finite_rows
+from ui.charts.ink import TEXT, themed_text
 from ui.page.limits import accelerated_points
 from ui.page.state import off_page
 from ui.page.view import draw_chart
@@ -53,12 +54,12 @@ def sweep_spec(crossing: bool) -> dict[str, Any]:
     if crossing:  # its one row is the table "live_crossing"
         marked = alt.Chart(alt.Data(name="live_crossing"))
         layers += [marked.mark_rule(strokeDash=[4, 3], color="#888").encode(x="points:Q"),
-                   marked.mark_text(align="left", dx=4, baseline="top", color="#666").encode(x="points:Q",
-                                                                                             text="text:N")]
+                   marked.mark_text(align="left", dx=4, baseline="top", color=TEXT.value).encode(
+                       x="points:Q", text="text:N")]
     spec = alt.layer(*layers).properties(height=340).to_dict()
     spec.pop("datasets", None)
     spec.setdefault("config", {}).setdefault("mark", {})["invalid"] = None
-    return spec
+    return themed_text(spec)
 
 
 def _reference_rows() -> list[dict[str, Any]]:
