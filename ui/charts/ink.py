@@ -9,6 +9,7 @@ tests/test_charts_contrast.py checks every text colour of every spec against bot
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,46 +22,60 @@ _CHOSEN = re.compile(r"^luminance\(background\) > 0\.5 \? '(#[0-9A-Fa-f]{6})' : 
 
 @dataclass(frozen=True)
 class Ink:
-    """A text colour for each theme."""
+    """A text colour for each theme, chosen once per chart by a signal of its own (``param``) that every
+    word in that colour names: the spec travels with every live redraw, so its words carry a name, not
+    the choice (issue 11's budget for a redraw's bytes)."""
 
+    name: str
     light: str
     dark: str
 
     @property
     def value(self) -> dict[str, str]:
-        """The colour as a Vega-Lite expression that picks the theme's ink from the chart's background."""
-        return {"expr": _CHOICE.format(light=self.light, dark=self.dark)}
+        """The colour in a spec: the ink's signal, which ``themed_text`` defines."""
+        return {"expr": self.name}
+
+    @property
+    def param(self) -> dict[str, str]:
+        """The signal: the light theme's ink on a light background, the dark theme's on a dark one."""
+        return {"name": self.name, "expr": _CHOICE.format(light=self.light, dark=self.dark)}
 
 
-def ink_in(colour: Any, theme: str) -> str | None:
-    """What a spec's colour (a fixed colour or an ``Ink``'s expression) is in ``theme``; None for an
-    expression of another kind."""
+def ink_in(colour: Any, theme: str, spec: dict[str, Any]) -> str | None:
+    """What a colour in ``spec`` (a fixed colour, or an ink's signal that the spec defines) is in
+    ``theme``; None for an expression of another kind."""
     if isinstance(colour, str):
         return colour
     if isinstance(colour, dict) and isinstance(colour.get("expr"), str):
-        chosen = _CHOSEN.match(colour["expr"])
-        if chosen:
-            return chosen.group(1) if theme == "light" else chosen.group(2)
+        for param in spec.get("params", []):
+            chosen = _CHOSEN.match(param.get("expr", "")) if param.get("name") == colour["expr"] else None
+            if chosen:
+                return chosen.group(1) if theme == "light" else chosen.group(2)
     return None
 
 
 # Words: the labels and titles of axes and legends, notes. (Streamlit's own grey for axis labels, #808495,
-# gives 3.8:1 on white.)
-TEXT = Ink("#555867", "#E6EAF1")
-# A chart's title: the page's own heading colours.
-HEADING = Ink("#31333F", "#FAFAFA")
+# gives 3.7:1 on white.)
+TEXT = Ink("text_ink", "#555867", "#E6EAF1")
 # A parameter's name in its panel: the blue of its line, deeper on white and lighter on the dark page.
-PARAMETER = Ink("#3A6A9E", "#8DB5F5")
+PARAMETER = Ink("parameter_ink", "#3A6A9E", "#8DB5F5")
 # Words about the optimum and its limits: the red of their dashed lines, likewise.
-WARNING = Ink("#C23B3B", "#F28B82")
+WARNING = Ink("warning_ink", "#C23B3B", "#F28B82")
+
+INKS = (TEXT, PARAMETER, WARNING)
 
 
 def themed_text(spec: dict[str, Any]) -> dict[str, Any]:
-    """``spec`` with its guides' words (axes, legends, titles, facet headers, text marks without a colour
-    of their own) in the theme's ink. Streamlit's theme sets them too, but its spec's config wins over them."""
+    """``spec`` with its guides' words (axes, legends, a facet's headers, text marks without a colour of their
+    own) in the theme's ink, and the signal of every ink it names. Streamlit's theme colours guides too, but
+    a spec's own config wins. (Its titles keep Streamlit's heading colour, which reads on both pages.)"""
     config = spec.setdefault("config", {})
-    for guide in ("axis", "legend", "header"):
+    for guide in ("axis", "legend", "header") if "facet" in spec else ("axis", "legend"):
         config.setdefault(guide, {}).update({"labelColor": TEXT.value, "titleColor": TEXT.value})
-    config.setdefault("title", {}).update({"color": HEADING.value, "subtitleColor": TEXT.value})
     config.setdefault("text", {})["color"] = TEXT.value
+    named = json.dumps(spec)
+    params = spec.setdefault("params", [])
+    for ink in INKS:
+        if json.dumps(ink.value) in named and ink.param not in params:
+            params.append(ink.param)
     return spec
