@@ -15,10 +15,10 @@ from ui.speed.sweep import sweep_spec
 
 THEMES = tuple(BACKGROUNDS)
 # What Streamlit 1.67's theme gives the words a spec leaves uncoloured (its CustomTheme and opacities
-# chunks): guides in grey (gray70 on light, gray30 on dark), titles in the heading colour, marks in the
-# first categorical colour (blue80, blue40).
-STREAMLIT_INK = {"light": {"guide": "#808495", "title": "#31333F", "mark": "#0068C9"},
-                 "dark": {"guide": "#E6EAF1", "title": "#FAFAFA", "mark": "#83C9FF"}}
+# chunks): guides in grey (gray70 on light, gray30 on dark), titles in the page's text colour (as measured
+# in Chromium), marks in the first categorical colour (blue80, blue40).
+STREAMLIT_INK = {"light": {"guide": "#808495", "title": "#2F2D2B", "mark": "#0068C9"},
+                 "dark": {"guide": "#E6EAF1", "title": "#EDEBE8", "mark": "#83C9FF"}}
 GUIDES = ("axis", "legend", "header")
 DEFAULT_FONT_SIZE = 11  # Vega's text mark
 

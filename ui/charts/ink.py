@@ -4,7 +4,7 @@ A spec is built once on the server, which does not know the theme a viewer sees 
 one they pick in the menu, live). Streamlit sets each chart's ``background`` to its theme's page colour,
 and Vega knows it as a signal: a word's colour is an expression choosing the light theme's ink on a light
 background and the dark theme's on a dark one. No single colour could serve both: 4.5:1 against white
-needs a luminance under 0.18, and 4.5:1 against the dark page (#0E1117) one over 0.20.
+needs a luminance under 0.18, and 4.5:1 against the dark page (#171614) one over 0.21.
 tests/test_charts_contrast.py checks every text colour of every spec against both backgrounds.
 """
 from __future__ import annotations
@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# The page's background in each theme: Streamlit's, which .streamlit/config.toml leaves as they are.
-BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}
+# The page's background in each theme: Streamlit 1.67's, which .streamlit/config.toml leaves as they are
+# (measured in Chromium: the .stApp element's background-color).
+BACKGROUNDS = {"light": "#FFFFFF", "dark": "#171614"}
 _CHOICE = "luminance(background) > 0.5 ? '{light}' : '{dark}'"
 _CHOSEN = re.compile(r"^luminance\(background\) > 0\.5 \? '(#[0-9A-Fa-f]{6})' : '(#[0-9A-Fa-f]{6})'$")
 
