@@ -36,7 +36,12 @@ def fit_spec(y_domain: tuple[float, float], at_rest: bool = True,
         x="x:Q", y=y, color=color, detail="series:N", strokeDash=dash, tooltip=tooltip)
     fit = alt.Chart(live("fit")).mark_line(strokeWidth=3, clip=True).encode(x="x:Q", y=y, color=color,
                                                                            **tips_at_rest(tooltip, at_rest))
-    return vega_spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
+    spec = vega_spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
+    # The legend's columns follow the width, so the space around the plot does too: laid out once (Vega's
+    # default), a redraw at a new width kept the old space and cut the y title and the chart's title at
+    # the left edge (tests/browser/test_layout.py, at 1440 px after 1280).
+    spec["autosize"] = {"type": "fit", "contains": "padding", "resize": True}
+    return spec
 
 
 def _curve_grid(x: np.ndarray, points: int = CURVE_POINTS) -> np.ndarray:
