@@ -13,10 +13,17 @@ run about once a second when many train (ui's redraw budget), so more would only
 A run whose framework this worker has not imported yet starts the import in a thread (importing TensorFlow
 takes 3 s on an idle machine, 30 s and more on a busy one); its commands that need the framework ("prepare",
 "advance", "train", "state") and any after them wait, in their order, while the worker's other runs train.
+
+A worker runs at a lower scheduling priority than the process that started it (``WORKER_NICENESS``): the pool
+has one worker per core, each always busy while runs train, and the kernel shares a core equally among busy
+processes, so the Streamlit process, which draws every session's page, got about two thirds of a core and
+its pages queued behind each other (the workshop benchmark's update intervals of seconds with 30 sessions).
+Lowered, the workers still take every cycle the server leaves, so the training throughput stays.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +44,8 @@ PARKED_POLL_SECONDS = 0.05  # how often an idle worker looks whether a framework
 # Commands that may build a run's implementation (import its framework): they wait for the import, which runs
 # in a thread of its own while the worker trains its other runs (importing TensorFlow takes 3-30 s).
 BUILDING = ("prepare", "advance", "train", "state")
+WORKER_NICENESS = 10  # added to the worker's niceness: the server's own process comes first for a core
+NICENESS_VARIABLE = "FITCORE_WORKER_NICENESS"  # overrides it (the tests, sharing a busy machine, use 0)
 
 
 @dataclass
@@ -248,8 +257,29 @@ class _Worker:
             self.train_one()
 
 
+def worker_niceness() -> int:
+    """What a worker adds to its niceness: ``FITCORE_WORKER_NICENESS`` if set to a whole number, else
+    ``WORKER_NICENESS``."""
+    try:
+        return int(os.environ.get(NICENESS_VARIABLE, WORKER_NICENESS))
+    except ValueError:
+        return WORKER_NICENESS
+
+
+def yield_to_the_server() -> None:
+    """Lower this process's scheduling priority by ``worker_niceness()`` (before any thread starts, so its
+    framework's threads inherit it). Where the platform has no niceness, nothing changes."""
+    niceness = worker_niceness()
+    if niceness > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(niceness)
+        except OSError:  # not permitted here: the worker runs at the server's priority, as before
+            pass
+
+
 def serve(commands: Connection, updates: Connection) -> None:
     """A worker process's main function (started with the spawn method by ``fitcore.workers``)."""
+    yield_to_the_server()
     try:
         _Worker(commands, updates).serve()
     except (EOFError, OSError, KeyboardInterrupt):  # the server went away: so does its worker

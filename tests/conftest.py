@@ -21,6 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The page tests (AppTest) drive runs inside the test's own process, where a script's timeout leaves a
 # run mid-way; tests/test_workers.py and tests/test_app_workers.py run them through worker processes.
 os.environ.setdefault("FITCORE_WORKERS", "0")
+# Worker processes keep the test process's priority: on a machine shared with other work a lowered worker
+# waits behind every other process (a server lowers them so that its pages come first).
+os.environ.setdefault("FITCORE_WORKER_NICENESS", "0")
 
 import fitcore  # noqa: E402
 from fitcore.config import dataset_of  # noqa: E402

@@ -16,7 +16,7 @@ import pytest
 
 import fitcore
 from fitcore import RemoteRun, RunConfig, WorkerPool
-from fitcore.worker_process import LEASE_SECONDS
+from fitcore.worker_process import LEASE_SECONDS, NICENESS_VARIABLE, WORKER_NICENESS
 
 from conftest import REPO, assert_same_run, require
 
@@ -228,6 +228,19 @@ def test_that_a_run_nobody_holds_leaves_its_worker(pool: WorkerPool) -> None:
     assert pool.open_runs() == before + 1
     del run  # Reset, or a new Run: the session lets go of the handle
     assert pool.open_runs() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no scheduling priorities on this platform")
+def test_that_a_worker_trains_at_a_lower_priority_than_the_process_whose_pages_it_serves(monkeypatch) -> None:
+    monkeypatch.delenv(NICENESS_VARIABLE)  # a server's default (conftest keeps the tests' workers level)
+    pool = WorkerPool(1)
+    try:
+        run = pool.open(SHORT)
+        run.advance(max_steps=3)  # answered: the worker is in its loop, past lowering its priority
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, run.worker_pid) == min(19, ours + WORKER_NICENESS) > ours
+    finally:
+        pool.shutdown()
 
 
 def test_that_the_pool_counts_the_runs_training_on_their_own(pool: WorkerPool) -> None:

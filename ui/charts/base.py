@@ -80,10 +80,13 @@ class Chart:
         if self.static is None:
             object.__setattr__(self, "static", {})
 
-    def with_data(self, static_tables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def with_data(self, static_tables: dict[str, Any] | None = None,
+                  live_tables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec with its tables attached (pass the static tables' cached Arrow bytes to reuse
-        them). Streamlit ships each table as Arrow and keeps the spec text itself unchanged."""
-        tables = {f"live_{k}" if k != "live" else k: arrow_table(v) for k, v in self.live.items()}
+        them, and the live tables' where a caller kept them: ``live_tables``, by the same names as
+        ``live``). Streamlit ships each table as Arrow and keeps the spec text itself unchanged."""
+        chosen_live = live_tables if live_tables is not None else {k: arrow_table(v) for k, v in self.live.items()}
+        tables = {f"live_{k}" if k != "live" else k: v for k, v in chosen_live.items()}
         chosen = static_tables if static_tables is not None else self.static
         tables.update({f"static_{k}": v for k, v in chosen.items()})
         return {**self.spec, "datasets": tables}
@@ -197,9 +200,23 @@ WORDS_AS_DICTIONARY = 16  # rows from which a repeated word travels once, in a d
 
 def _filled(value: Any, rows: int) -> pa.Array:
     """A column of ``rows`` copies of ``value``; NaN is missing (null), as pandas' conversion has it. A word
-    in a long column is one entry of a dictionary: the browser reads the same word in every row."""
+    in a long column is one entry of a dictionary: the browser reads the same word in every row. Arrow
+    arrays never change, so each one is made once and shared: every live redraw of every session fills the
+    same labels ("marker", a parameter's name) into its tables, and making them took a twentieth of a redraw."""
     if isinstance(value, float) and value != value:
         return pa.nulls(rows, pa.float64())
+    try:
+        return _filled_once(type(value), value, rows)  # the type too: 1, 1.0 and True are equal keys
+    except TypeError:  # a value that cannot be a key
+        return _repeated(value, rows)
+
+
+@functools.lru_cache(maxsize=1024)
+def _filled_once(kind: type, value: Any, rows: int) -> pa.Array:
+    return _repeated(value, rows)
+
+
+def _repeated(value: Any, rows: int) -> pa.Array:
     if isinstance(value, str) and rows > WORDS_AS_DICTIONARY:
         return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int8)), pa.array([value]))
     return pa.repeat(pa.scalar(value), rows)

@@ -41,15 +41,31 @@ class Frame:
 
 
 def draw_chart(slot: Any, chart: charts.Chart, static_bytes: dict[str, bytes] | None = None,
-               **selection: Any) -> None:
+               live_bytes: dict[str, bytes] | None = None, **selection: Any) -> None:
     """Every chart on every page goes through here: same spec, new data, alt text.
 
     The frontend treats the alt text as part of the chart's spec: a changed alt re-embeds the
     whole chart. Live redraws must therefore keep it fixed (the builders add numbers at rest only).
     ``selection`` (key, on_select, selection_mode) makes a chart drawn once per script a widget.
+    ``static_bytes`` and ``live_bytes``: tables already converted to Arrow bytes, sent as they are.
     """
-    slot.vega_lite_chart(spec=chart.with_data(static_bytes), width="stretch" if chart.stretch else "content",
-                         alt=chart.alt_text, **selection)
+    slot.vega_lite_chart(spec=chart.with_data(static_bytes, live_bytes),
+                         width="stretch" if chart.stretch else "content", alt=chart.alt_text, **selection)
+
+
+def live_bytes(chart: charts.Chart, sent: dict[str, tuple[Any, bytes]]) -> dict[str, bytes]:
+    """Each live table of ``chart`` as the Arrow bytes Streamlit sends, converted again only when the table
+    differs from the one in ``sent`` (what this chart's slot sent last, updated here): while training, the
+    optimum, its note and the landscape's bands (the largest table) stay the same from one redraw to the
+    next, and converting them again on every redraw of every session took the server's one interpreter."""
+    tables = {}
+    for key, table in chart.live.items():
+        table = charts.arrow_table(table)
+        last = sent.get(key)
+        if last is None or not last[0].equals(table, check_metadata=True):
+            last = sent[key] = (table, dataframe_util.convert_anything_to_arrow_bytes(table))
+        tables[key] = last[1]
+    return tables
 
 
 def live_frame(run: Run) -> Frame:
@@ -130,6 +146,7 @@ class TrainView:
         self.notebook = theirs.empty() if theirs is not None else None
         self._static: dict[str, tuple[Any, dict[str, pd.DataFrame], dict[str, bytes]]] = {}
         self._drawn: dict[str, Any] = {}
+        self._sent: dict[str, dict[str, tuple[Any, bytes]]] = {}  # chart -> live table -> (table, its bytes)
         self._slow_due: dict[str, float] = {}
         self._extras: list[Any] | None = None
 
@@ -153,7 +170,8 @@ class TrainView:
 
     def _draw(self, slot: Any, name: str, chart: charts.Chart, **selection: Any) -> None:
         cached = self._static.get(name)
-        draw_chart(slot, chart, cached[2] if cached is not None else None, **selection)
+        draw_chart(slot, chart, cached[2] if cached is not None else None,
+                   live_bytes(chart, self._sent.setdefault(name, {})), **selection)
 
     def _due(self, name: str, training: bool) -> bool:
         """Whether a readout that changes slowly (rate, elapsed time, progress, derived values) is due:
