@@ -232,3 +232,38 @@ def nudged(config: fitcore.RunConfig, towards: float) -> fitcore.RunConfig:
         return config
     init = dataset_of(config).init
     return config.replace(start=tuple(float(v) for v in np.nextafter(init, np.asarray(towards, dtype=init.dtype))))
+
+
+
+# --- two processes share the suite (README command 2: pytest -n 2 --dist loadscope) --------------------------
+#
+# A module's tests run in one worker, so its module fixtures, caches and the runs they share are made once.
+# Modules that share work with other modules run in one worker together: the lessons' runs are the runs the
+# challenges pose (``trained``); the browser tests share one server, one Chromium and the measurements file.
+# (pytest-xdist's own ``--dist loadgroup`` cannot do this under pytest 9.2: it renames a test's node id to
+# carry its group, and pytest 9's node ids can no longer be renamed; so loadscope is given the groups here.)
+SHARED_WORK = {"tests/test_lessons.py": "trained runs", "tests/test_challenges.py": "trained runs"}
+
+
+def worker_group(nodeid: str) -> str:
+    """The group of tests that runs in one worker with the test ``nodeid``: every browser test together, the
+    modules SHARED_WORK names together, any other module's tests by themselves."""
+    module = nodeid.split("::", 1)[0]
+    if module.startswith("tests/browser/"):
+        return "browser"
+    return SHARED_WORK.get(module, module)
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: without pytest-xdist it is never called
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` sends each worker_group to one worker (in the order collected, with
+    --no-loadscope-reorder); any other --dist keeps pytest-xdist's own scheduler."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWorkScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return SharedWorkScheduling(config, log)

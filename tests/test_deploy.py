@@ -230,6 +230,20 @@ def test_that_ci_installs_chromium_and_then_runs_the_readme_test_command_with_ci
     assert command in readme and "export CI=true" in script and "set -euo pipefail" in script
 
 
+def test_that_the_two_test_processes_keep_the_tests_that_share_work_in_one() -> None:
+    from conftest import worker_group
+
+    # the lessons' runs are the runs the challenges pose; the browser tests share a server and a Chromium
+    assert worker_group("tests/test_lessons.py::test_a[x]") == worker_group("tests/test_challenges.py::test_b")
+    assert worker_group("tests/browser/test_load.py::test_a") == worker_group("tests/browser/test_pages.py::test_b[y]")
+    # a module's tests stay together (its module fixtures are made once); modules sharing nothing go apart
+    assert worker_group("tests/test_export.py::test_a[1]") == worker_group("tests/test_export.py::test_b")
+    assert worker_group("tests/test_export.py::test_a") != worker_group("tests/test_engine.py::test_a")
+    assert worker_group("tests/test_lessons.py::test_a") != worker_group("tests/browser/test_load.py::test_a")
+    script = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert script.endswith("python -m pytest -n 2 --dist loadscope --no-loadscope-reorder")
+
+
 def test_that_a_test_that_cannot_run_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import unavailable
 
