@@ -19,6 +19,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "memory": ("memory", "history memory against the step count"),
     "startup": ("startup", "which frameworks each page imports; server-side time to first render"),
     "live": ("live_ui", "a real `streamlit run` in Chromium: chart updates, points, throughput, peak RSS"),
+    "hover": ("hover", "the pointer on the loss curve in Chromium: pointer → that step's caption, server CPU per hover"),
     "compare": ("compare", "the Compare tab's comparisons at their default sizes"),
     "workshop": ("workshop", "simulated attendees over Streamlit's websocket: 1, 10, 30, 60 pressing Run together"),
     "device": ("device", "PyTorch on CPU and GPU: µs per step against points, every style eager and compiled"),

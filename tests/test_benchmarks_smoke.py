@@ -15,7 +15,7 @@ from benchmarks.stats import Section, paired, ratios, stat
 from conftest import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
-IN_BROWSER = {"live"}
+IN_BROWSER = {"live", "hover"}
 
 
 def smoke(group: str, output: Path) -> subprocess.CompletedProcess:
@@ -36,7 +36,7 @@ def test_that_every_benchmark_group_runs_at_tiny_sizes_and_writes_its_rows(group
     if group in IN_BROWSER:
         from tests.browser.harness import chromium_available
         if not chromium_available():
-            unavailable("the live group drives Chromium: apt-get install -y chromium")
+            unavailable(f"the {group} group drives Chromium: apt-get install -y chromium")
     output = tmp_path / "BENCHMARKS.md"
     result = smoke(group, output)
     assert_reported(group, result, output)
