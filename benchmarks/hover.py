@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .live_ui import browser_section
 from .stats import Section, stat
 
 CAPTION = "under the pointer on the loss curve"
@@ -79,17 +80,10 @@ def _hover_once(page: Any, box: dict[str, float], share: float, server_pid: int)
 
 
 def run_group(runs: int, smoke: bool) -> Section:
-    section = Section("hover", "The pointer on the loss curve in a real browser")
-    section.notes.append(re.sub(r"\n(?!- )\s*", " ", __doc__.split("\n\n", 1)[1].strip()))
-    try:
-        from tests.browser.harness import ChromiumBrowser, StreamlitServer, chromium_available
-        import playwright  # noqa: F401
-    except ImportError as error:
-        section.add("browser measurements", f"skipped: {error}")
+    section, measurable = browser_section("hover", "The pointer on the loss curve in a real browser", __doc__)
+    if not measurable:
         return section
-    if not chromium_available():
-        section.add("browser measurements", "skipped: no Chromium at /usr/bin/chromium (apt-get install chromium)")
-        return section
+    from tests.browser.harness import ChromiumBrowser, StreamlitServer
     spots = SPOTS[:2] if smoke else SPOTS[:max(runs, 4)]
     pages = dict(list(PAGES.items())[:1]) if smoke else PAGES
     with StreamlitServer() as server, ChromiumBrowser() as browser:

@@ -262,19 +262,29 @@ def _say(text: str, started: float) -> None:
     print(f"  [live] {text} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
-def run_group(runs: int, smoke: bool) -> Section:
-    began = time.perf_counter()
-    section = Section("live", "The live dashboard in a real browser")
-    section.notes.append(re.sub(r"\n(?!- )\s*", " ", __doc__.split("\n\n", 1)[1].strip()))
+def browser_section(name: str, title: str, doc: str) -> tuple[Section, bool]:
+    """A browser group's section with its notes (the module docstring's list), and whether Chromium and
+    Playwright are here to measure with (if not, the section says so in a row)."""
+    section = Section(name, title)
+    section.notes.append(re.sub(r"\n(?!- )\s*", " ", doc.split("\n\n", 1)[1].strip()))
     try:
-        from tests.browser.harness import ChromiumBrowser, StreamlitServer, chromium_available
+        from tests.browser.harness import chromium_available
         import playwright  # noqa: F401
     except ImportError as error:
         section.add("browser measurements", f"skipped: {error}")
-        return section
+        return section, False
     if not chromium_available():
         section.add("browser measurements", "skipped: no Chromium at /usr/bin/chromium (apt-get install chromium)")
+        return section, False
+    return section, True
+
+
+def run_group(runs: int, smoke: bool) -> Section:
+    began = time.perf_counter()
+    section, measurable = browser_section("live", "The live dashboard in a real browser", __doc__)
+    if not measurable:
         return section
+    from tests.browser.harness import ChromiumBrowser, StreamlitServer
 
     window = 1.0 if smoke else 5.0
     config = RunConfig.notebook("quadratic-recovery", impl="numpy", steps=10_000_000)
