@@ -22,8 +22,10 @@ def fit_spec(y_domain: tuple[float, float], at_rest: bool = True,
     colors = [SERIES_STYLE[name][0] for name in series]
     dashes = [SERIES_STYLE[name][1] for name in series]
     y = alt.Y("y:Q", title="y", scale=alt.Scale(domain=list(y_domain), nice=False))
-    # Two rows of legend entries where four in a row would not fit (a phone), one row elsewhere.
-    legend = alt.Legend(orient="bottom", columns={"expr": "width < 400 ? 2 : 0"}, labelLimit=140)
+    # Two columns at every width: they fit a phone, and a layout that does not depend on the width cannot be
+    # left stale by a redraw at a new width (a width-dependent legend cut the y title and the chart's title
+    # at the left edge at 1440 px after 1280: tests/browser/test_layout.py).
+    legend = alt.Legend(orient="bottom", columns=2, labelLimit=140)
     color = alt.Color("series:N", title=None, sort=list(series), scale=alt.Scale(domain=list(series), range=colors),
                       legend=legend)
     tooltip = [alt.Tooltip("series:N"), alt.Tooltip("x:Q", format=TOOLTIP_FORMAT),
@@ -36,12 +38,7 @@ def fit_spec(y_domain: tuple[float, float], at_rest: bool = True,
         x="x:Q", y=y, color=color, detail="series:N", strokeDash=dash, tooltip=tooltip)
     fit = alt.Chart(live("fit")).mark_line(strokeWidth=3, clip=True).encode(x="x:Q", y=y, color=color,
                                                                            **tips_at_rest(tooltip, at_rest))
-    spec = vega_spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
-    # The legend's columns follow the width, so the space around the plot does too: laid out once (Vega's
-    # default), a redraw at a new width kept the old space and cut the y title and the chart's title at
-    # the left edge (tests/browser/test_layout.py, at 1440 px after 1280).
-    spec["autosize"] = {"type": "fit", "contains": "padding", "resize": True}
-    return spec
+    return vega_spec(alt.layer(points, curves, fit).properties(height=HEIGHT, title="Data and fits"))
 
 
 def _curve_grid(x: np.ndarray, points: int = CURVE_POINTS) -> np.ndarray:
