@@ -26,6 +26,7 @@ MAX_START = 1e6  # |θ₀| for a start the learner chose (a click on the landsca
 MIN_DEGREE, MAX_DEGREE = 1, 8   # your own data's polynomial
 MAX_ABS_X = 1e6                 # |x| at either end of a typed function's range
 MAX_EXPRESSION_LENGTH = 200     # characters of a typed function
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")  # a bool as a link writes it
 KINDS = ("choice", "int", "float", "bool", "text", "optional-int", "optional-float", "optional-floats")
 
 

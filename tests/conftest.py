@@ -234,7 +234,6 @@ def nudged(config: fitcore.RunConfig, towards: float) -> fitcore.RunConfig:
     return config.replace(start=tuple(float(v) for v in np.nextafter(init, np.asarray(towards, dtype=init.dtype))))
 
 
-
 # --- two processes share the suite (README command 2: pytest -n 2 --dist loadscope) --------------------------
 #
 # A module's tests run in one worker, so its module fixtures, caches and the runs they share are made once.

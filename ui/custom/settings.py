@@ -11,7 +11,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from fitcore.custom import KINDS, PRESETS, CustomSource, function_source
-from fitcore.settings import MAX_ABS_X, MAX_DEGREE, SOURCE_FIELDS, Field
+from fitcore.settings import FALSE_WORDS, MAX_ABS_X, MAX_DEGREE, SOURCE_FIELDS, TRUE_WORDS, Field
 
 # The link's keys and the panel's widget keys (after "custom:"): the source's rows in fitcore.settings.
 SOURCE_KEYS = tuple(str(f.url) for f in SOURCE_FIELDS if f.url is not None)
@@ -21,7 +21,6 @@ POLYNOMIAL_PRESET = "poly"
 PRESET_LABELS = {**{p.key: p.label for p in PRESETS}, POLYNOMIAL_PRESET: "polynomial with coefficients …",
                  CUSTOM_PRESET: "your own formula"}
 DEFAULT_COEFFICIENTS = "0, -1, 0, 0.5"
-TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 CHOICES = {"kind": KINDS}   # the values each choice row takes
 
 

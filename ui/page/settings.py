@@ -13,7 +13,8 @@ from fitcore import ConfigError, Problem, RunConfig
 from fitcore.config import choices, config_from_settings, needs_fresh_data, problem_accelerates, setting_values
 from fitcore.device import accelerator_statuses, resolve_device
 from fitcore.impl import IMPLEMENTATIONS
-from fitcore.settings import FIELDS, MIN_LR  # noqa: F401 (MIN_LR: the smallest rate the page offers)
+from fitcore.settings import FALSE_WORDS, FIELDS, TRUE_WORDS
+from fitcore.settings import MIN_LR  # noqa: F401 (the smallest rate the page offers)
 
 from ui.custom.settings import SOURCE_KEYS, source_query
 from ui.page.limits import accelerated_points
@@ -121,9 +122,9 @@ def _parse(problem: Problem, setting: Setting, raw: str) -> tuple[Any, str | Non
         return (match, None) if match is not None else (None, f"not one of {', '.join(options)}")
     if setting.kind == "bool":
         lowered = text.lower()
-        if lowered in ("1", "true", "yes", "on"):
+        if lowered in TRUE_WORDS:
             return True, None
-        if lowered in ("0", "false", "no", "off"):
+        if lowered in FALSE_WORDS:
             return False, None
         return None, "not true or false"
     if setting.kind in ("optional-float", "optional-int", "optional-floats") and text.lower() in NO_VALUE:
