@@ -46,7 +46,10 @@ from .harness import (button_name, shows_label, CHROMIUM, CHROMIUM_FLAGS, PROJEC
 pytestmark = pytest.mark.browser
 
 ARTIFACT = "load-test"
-DEADLINE = 150.0          # seconds for all sessions of a test, from the first page load to the last reading
+# Seconds for all sessions of a test, from the first page load to the last reading: a bound that stops the
+# test, not a speed it asserts. README command 2 runs the suite in two processes, so another test shares the
+# two cores meanwhile: there, TensorFlow's session was still importing it after 150 s (68 s alone).
+DEADLINE = 360.0
 MEMORY_LIMIT_MB = 2048    # issue 6: five sessions using both frameworks stay under 2 GB
 
 # URL keys -> the CLI's options (a demo's own settings; "custom" adds its data source).
