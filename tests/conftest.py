@@ -234,7 +234,7 @@ def nudged(config: fitcore.RunConfig, towards: float) -> fitcore.RunConfig:
     return config.replace(start=tuple(float(v) for v in np.nextafter(init, np.asarray(towards, dtype=init.dtype))))
 
 
-# --- two processes share the suite (README command 2: pytest -n 2 --dist loadscope) --------------------------
+# --- two processes share the suite's non-browser part (README command 2: pytest -n 2 --dist loadscope) ---------
 #
 # A module's tests run in one worker, so its module fixtures, caches and the runs they share are made once.
 # Modules that share work with other modules run in one worker together: the lessons' runs are the runs the
@@ -255,8 +255,8 @@ def worker_group(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: without pytest-xdist it is never called
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadscope`` sends each worker_group to one worker (in the order collected, with
-    --no-loadscope-reorder); any other --dist keeps pytest-xdist's own scheduler."""
+    """``--dist loadscope`` sends each worker_group to one worker; any other --dist keeps pytest-xdist's own
+    scheduler."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling

@@ -241,7 +241,9 @@ def test_that_the_two_test_processes_keep_the_tests_that_share_work_in_one() -> 
     assert worker_group("tests/test_export.py::test_a") != worker_group("tests/test_engine.py::test_a")
     assert worker_group("tests/test_lessons.py::test_a") != worker_group("tests/browser/test_load.py::test_a")
     script = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert script.endswith("python -m pytest -n 2 --dist loadscope --no-loadscope-reorder")
+    # every test but the browser tests in two processes, then the browser tests in one
+    assert script.endswith('python -m pytest -n 2 --dist loadscope -m "not browser" && '
+                           '.venv/bin/python -m pytest -m browser')
 
 
 def test_that_a_test_that_cannot_run_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
