@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.charts import HEIGHT, LANDSCAPE_HEIGHT
+
 CONTROL_BAR = "control-bar"  # the key of the control bar's container: Streamlit gives it class st-key-<key>
 METRICS_ROW = "metrics-row"
 NARROW = 640  # px: where Streamlit itself stacks columns
+# The slot of a chart that is a widget at rest (the loss curve's steps, the landscape's starts): its key
+# comes at rest and goes while training, so at every Run and at every run's end the browser draws it afresh,
+# and until Vega has drawn it the chart had no height: the page below jumped up and back. Its slot is a
+# container keyed "<SELECTABLE_SLOT>-<the chart's height>-<name>" and keeps that height meanwhile.
+SELECTABLE_SLOT = "selectable-chart"
 
 # With Streamlit's spacing (1rem between buttons, 0.75rem inside each) the eight buttons, Run … Reset with
 # their icons and keys, took 840 px: two rows at a projector's 1280 px with the sidebar open (820 px of
@@ -25,6 +32,8 @@ button kbd {{ opacity: 1 !important; }}
 [data-testid="stSliderThumbValue"], [role="tab"][aria-selected="true"],
 [role="tab"][aria-selected="true"] * {{ color: inherit; }}
 .st-key-{CONTROL_BAR} {{ gap: 0.5rem; }}
+{chr(10).join(f'[class*="st-key-{SELECTABLE_SLOT}-{height}-"] [data-testid="stVegaLiteChart"] {{ min-height: {height}px; }}'
+         for height in sorted({HEIGHT, LANDSCAPE_HEIGHT}))}
 .st-key-{CONTROL_BAR} button {{ padding-left: 0.6rem; padding-right: 0.6rem; }}
 @media (max-width: {NARROW}px) {{
   .st-key-{CONTROL_BAR} {{ gap: 0.3rem; }}

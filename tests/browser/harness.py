@@ -269,6 +269,20 @@ _SOCKET_RECORDER = """
 })();
 """
 
+# Every animation frame, how many charts in the page take room (a chart drawn afresh has none until Vega
+# has drawn it): the fewest since the watch began, which a poll from Python, tens of ms apart, would miss.
+_CHART_WATCH = f"""() => {{
+  window.__fewestCharts = Infinity;
+  const watch = () => {{
+    const charts = document.querySelectorAll('{MAIN} {VEGA_CHART}');
+    let drawn = 0;
+    for (const chart of charts) if (chart.getBoundingClientRect().height > 0) drawn += 1;
+    window.__fewestCharts = Math.min(window.__fewestCharts, drawn);
+    requestAnimationFrame(watch);
+  }};
+  requestAnimationFrame(watch);
+}}"""
+
 _CANVAS_INK = """
 (chart) => {
   const canvas = chart.querySelector('canvas');
@@ -569,6 +583,14 @@ class DashboardPage:
     def canvas_ink(self, chart: Any) -> dict[str, Any] | None:
         """The chart's canvas size, painted pixels and distinct colours (None without a canvas)."""
         return chart.evaluate(_CANVAS_INK)
+
+    def watch_charts(self) -> None:
+        """Start counting, every animation frame, the charts that take room (read with ``fewest_charts``)."""
+        self.page.evaluate(_CHART_WATCH)
+
+    def fewest_charts(self) -> int:
+        """The fewest charts that took room in any animation frame since ``watch_charts``."""
+        return int(self.page.evaluate("() => window.__fewestCharts"))
 
     def start_recording(self) -> None:
         """Start recording Step changes and clicks in the page (restarts after a navigation)."""

@@ -19,7 +19,7 @@ from fitcore.landscape import SliceChoice, run_landscape
 from ui import charts
 from ui.panels.notebook import draw_notebook_lines
 from ui.page.state import PinnedRun
-from ui.style import METRICS_ROW
+from ui.style import METRICS_ROW, SELECTABLE_SLOT
 
 LOG_HEIGHT, LOG_LINES_SHOWN = 360, 14  # a long log scrolls beside the notebook's lines instead of pushing them
 FRAMEWORK_MODULES = {"torch": "torch", "tensorflow": "tensorflow"}  # whose first import takes seconds
@@ -114,6 +114,12 @@ def status_message(run: Run | None, stale: bool) -> tuple[str, str]:
     return "info", "Ready: press **Run** to train with these settings."
 
 
+def selectable_slot(parent: Any, name: str, height: int) -> Any:
+    """The placeholder of a chart that is a widget at rest, in a container that keeps the chart's height
+    while the browser draws it afresh (``ui.style.SELECTABLE_SLOT`` says why)."""
+    return parent.container(key=f"{SELECTABLE_SLOT}-{height}-{name}").empty()
+
+
 class TrainView:
     """Placeholders for one page's training view; ``draw`` refills them with a frame of a run."""
 
@@ -127,13 +133,14 @@ class TrainView:
         self.status = st.empty()
         self.metrics = [column.empty() for column in st.container(key=METRICS_ROW).columns(5)]
         top = st.columns(2)
-        self.fit, self.loss = top[0].empty(), top[1].empty()
+        self.fit, self.loss = top[0].empty(), selectable_slot(top[1], "loss", charts.HEIGHT)
         self.loss_note = top[1].empty()  # what the loss chart's log axis cannot show
         bottom = st.columns(2)
         self.params = bottom[0].empty()
         with bottom[1]:
             self.axes = pick_axes()
-            self.landscape = st.empty()
+            height = charts.LANDSCAPE_HEIGHT if self.axes is not None else charts.HEIGHT  # a slice, or a curve
+            self.landscape = selectable_slot(st, "landscape", height)
             self.landscape_note = st.empty()
         self.extra = st.empty()
         self.extra_chart = st.empty()
