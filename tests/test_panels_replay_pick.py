@@ -88,6 +88,7 @@ def test_that_a_hovered_step_shows_on_every_chart_with_its_parameters_and_the_re
     live = chart(at, "Loss")["live"]
     drawn = [int(s) for s, loss in zip(steps, losses) if loss > 0]  # a log axis has no 0 (w = 2 exactly)
     assert live[live.kind == "later"].step.tolist() == [s for s in drawn if s >= 5]
-    assert live[live.kind == "pick"].step.tolist() == drawn, "the pick targets stay put under the pointer"
+    # The pick targets are every row of the run's one table: the whole run, whichever step is shown
+    assert sorted(set(live[live.kind.isin(["curve", "later"])].step)) == drawn, "the pick targets stay put"
     assert live[live.kind == "curve"].step.max() == 5
     assert demo_state(at, "linear-2x").run is run and run.step == 20

@@ -91,8 +91,12 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
     # An optimum far below the data would stretch the axis over empty decades: it is named instead.
     below = alt.Chart(live("below")).mark_text(align="left", baseline="bottom", dy=-4, color=WARNING.value,
                                                fontSize=11).encode(x=alt.value(4), y="loss:Q", text="note:N")
+    # At rest one table holds the whole run (thinned): the curve to the step shown, the rest of the run faded,
+    # and the invisible pick targets are views of it, so no point is sent twice.
     curve = alt.Chart(live("curve")).mark_line(strokeWidth=2.5, color=LINE, clip=True).encode(
         x=x, y=y, **tips_at_rest(tooltip, at_rest))
+    if at_rest:
+        curve = curve.transform_filter(alt.datum.kind == "curve")
     marker = alt.Chart(live("marker")).mark_point(size=90, filled=True, color=NOW, clip=True).encode(
         x=x, y=y, tooltip=tooltip)
     layers = [others] if pinned else []
@@ -100,18 +104,34 @@ def loss_spec(log_x: bool = False, at_rest: bool = True, frame: LiveFrame | None
     if at_rest:
         # Replaying an earlier step, the run's later part stays drawn, faded: the axes keep still, so
         # the step under the pointer stays under it while the page follows it.
-        later = [alt.Chart(live("later")).mark_line(strokeWidth=2, color=LINE, opacity=0.3, clip=True).encode(
-            x=x, y=y, tooltip=tooltip)]
+        later = [alt.Chart(live("curve")).mark_line(strokeWidth=2, color=LINE, opacity=0.3, clip=True).encode(
+            x=x, y=y, tooltip=tooltip).transform_filter(alt.datum.kind == "later")]
         # A click near the curve picks its nearest recorded step (invisible points: a line has no
         # nearest-point picking of its own), and so does the pointer resting over it; the page replays
         # the clicked step and shows the hovered one while the pointer stays.
         click = alt.selection_point(name=STEP_SELECTION, fields=["step"], nearest=True, on="click")
         hover = alt.selection_point(name=HOVER_SELECTION, fields=["step"], nearest=True, on="pointerover",
                                     clear="pointerout")
-        picks = [alt.Chart(live("picks")).mark_point(opacity=0, size=10, clip=True).encode(
+        picks = [alt.Chart(live("curve")).mark_point(opacity=0, size=10, clip=True).encode(
             x=x, y=y, tooltip=tooltip).add_params(click, hover)]
     return vega_spec(alt.layer(*layers, optimum, below, curve, *later, marker, *picks).properties(
         height=HEIGHT, title="Loss"))
+
+
+def _whole_run(steps: np.ndarray, losses: np.ndarray, marker: tuple[int, float] | None, last_step: int,
+               label: str) -> pa.Table:
+    """The run at rest, thinned once: the rows to the step shown are the curve ("curve"), the rows after it
+    its faded rest ("later"); the step shown itself closes the one and opens the other, so both reach it."""
+    shown = marker[0] if marker is not None else last_step
+    after = steps > shown
+    here = ([marker[0]], [marker[1]]) if marker is not None else ([], [])
+    joins = bool(after.any()) and marker is not None
+    before = ~after & (steps != shown) if marker is not None else ~after
+    step = np.concatenate([steps[before], here[0], here[0] if joins else [], steps[after]])
+    loss = np.concatenate([losses[before], here[1], here[1] if joins else [], losses[after]])
+    kind = np.array(["curve"] * (int(before.sum()) + len(here[0]))
+                    + ["later"] * ((1 if joins else 0) + int(after.sum())))
+    return live_table(("step", "loss"), "loss", step=step, loss=loss, kind=pa.array(kind), run=label)
 
 
 def loss_static(pinned: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> dict[str, pd.DataFrame]:
@@ -152,23 +172,17 @@ def loss_chart(steps: np.ndarray, losses: np.ndarray, optimum_loss: float, marke
     all_steps, all_losses = (np.asarray(steps), np.asarray(losses)) if whole is None else map(np.asarray, whole)
     every = thin(len(all_steps), MAX_POINTS - 1)
     last_step = frame.steps if frame is not None else (int(all_steps[-1]) if len(all_steps) else 0)
-    # While training the curve has no tooltip: its table holds only where it goes (``live_columns``).
-    moving = live_columns(not at_rest and frame is not None, step=frame.steps if frame else 0, loss=None)
-    tables_live = {"curve": live_table(("step", "loss"), "loss", moving, step=np.asarray(steps)[keep],
-                                       loss=np.asarray(losses)[keep],
-                                       **({"kind": "curve", "run": label} if moving is None else {})),
+    if at_rest:
+        curve = _whole_run(all_steps[every], all_losses[every], marker, last_step, label)
+    else:
+        # While training the curve has no tooltip: its table holds only where it goes (``live_columns``).
+        moving = live_columns(frame is not None, step=frame.steps if frame else 0, loss=None)
+        curve = live_table(("step", "loss"), "loss", moving, step=np.asarray(steps)[keep],
+                           loss=np.asarray(losses)[keep], **({"kind": "curve", "run": label} if moving is None else {}))
+    tables_live = {"curve": curve,
                    "marker": live_table(("step", "loss"), "loss", step=[marker[0]] if marker else [],
                                         loss=[marker[1]] if marker else [], kind="marker", run=label),
                    **optimum_tables(optimum_loss, all_losses[every] if at_rest else np.asarray(losses)[keep], frame)}
-    if at_rest:
-        after = all_steps[every] > (marker[0] if marker else last_step)
-        start = [marker] if marker is not None and whole is not None else []
-        tables_live["later"] = live_table(("step", "loss"), "loss",
-                                          step=np.concatenate([[s for s, _ in start], all_steps[every][after]]),
-                                          loss=np.concatenate([[v for _, v in start], all_losses[every][after]]),
-                                          kind="later", run=label)
-        tables_live["picks"] = live_table(("step", "loss"), "loss", step=all_steps[every], loss=all_losses[every],
-                                          kind="pick", run=label)
     drawn = len(tables_live["optimum"]) > 0
     text = (f"Loss against step on a log scale; the {'dashed line' if drawn else 'note at the bottom'} "
             f"gives the least-squares optimum {fmt4(optimum_loss)}")
