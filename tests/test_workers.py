@@ -16,7 +16,7 @@ import pytest
 
 import fitcore
 from fitcore import RemoteRun, RunConfig, WorkerPool
-from fitcore.worker_process import LEASE_SECONDS, NICENESS_VARIABLE, WORKER_NICENESS
+from fitcore.worker_process import LEASE_SECONDS, NICENESS_VARIABLE, ONE_THREAD, WORKER_NICENESS
 
 from conftest import REPO, assert_same_run, require
 
@@ -239,6 +239,28 @@ def test_that_a_worker_trains_at_a_lower_priority_than_the_process_whose_pages_i
         run.advance(max_steps=3)  # answered: the worker is in its loop, past lowering its priority
         ours = os.getpriority(os.PRIO_PROCESS, 0)
         assert os.getpriority(os.PRIO_PROCESS, run.worker_pid) == min(19, ours + WORKER_NICENESS) > ours
+    finally:
+        pool.shutdown()
+
+
+def torch_threads() -> int:
+    import torch
+    return torch.get_num_threads()
+
+
+def test_that_pytorch_in_a_worker_uses_one_thread_for_its_operations_and_a_setting_given_wins(monkeypatch) -> None:
+    require("torch-autograd")
+    for variable in ONE_THREAD:
+        monkeypatch.delenv(variable, raising=False)
+    pool = WorkerPool(1)
+    try:
+        assert pool.call(torch_threads) == 1
+    finally:
+        pool.shutdown()
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    pool = WorkerPool(1)
+    try:
+        assert pool.call(torch_threads) == 2
     finally:
         pool.shutdown()
 
