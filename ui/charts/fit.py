@@ -1,6 +1,8 @@
 """(a) The data and the fits."""
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
 import altair as alt
@@ -69,24 +71,56 @@ def series_drawn(tables: dict[str, pd.DataFrame]) -> tuple[str, ...]:
     return tuple(name for name in SERIES_STYLE if name in present)
 
 
-def fit_chart(problem: Problem, x: np.ndarray, y: np.ndarray, params: np.ndarray, optimum: np.ndarray,
-              static_tables: dict[str, pd.DataFrame] | None = None, at_rest: bool = True) -> Chart:
-    tables = fit_static(problem, x, y, optimum) if static_tables is None else static_tables
-    grid = _curve_grid(np.asarray(x, dtype=np.float64), CURVE_POINTS if at_rest else LIVE_CURVE_POINTS)
+@dataclasses.dataclass(frozen=True)
+class _StaticFacts:
+    """What the fit chart reads from a run's static tables: the same for every redraw of that run."""
+    domain: tuple[float, float]
+    series: tuple[str, ...]
+    has_truth: bool
+    points_shown: int
+
+
+class _Same:
+    """A key that is one object itself (held, so its id cannot be reused while the key is cached)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+@functools.lru_cache(maxsize=64)
+def _static_facts(same: _Same) -> _StaticFacts:
+    # Read once per run's tables, not per redraw: pandas' column lookups cost a live redraw about a millisecond
+    tables = same.value
     curves = tables["curves"]
     is_truth = curves.series.to_numpy(dtype=object) == "true curve"
     seen = np.concatenate([tables["data"].y.to_numpy(), curves.y.to_numpy()[is_truth]])
     low, high = (float(seen.min()), float(seen.max())) if len(seen) else (-1.0, 1.0)
     pad = 0.12 * (high - low) if high > low else max(abs(high), 1.0)
-    domain = (float(f"{low - pad:.3g}"), float(f"{high + pad:.3g}"))
+    return _StaticFacts((float(f"{low - pad:.3g}"), float(f"{high + pad:.3g}")), series_drawn(tables),
+                        bool(is_truth.any()), len(tables["data"]))
+
+
+def fit_chart(problem: Problem, x: np.ndarray, y: np.ndarray, params: np.ndarray, optimum: np.ndarray,
+              static_tables: dict[str, pd.DataFrame] | None = None, at_rest: bool = True) -> Chart:
+    tables = fit_static(problem, x, y, optimum) if static_tables is None else static_tables
+    grid = _curve_grid(np.asarray(x, dtype=np.float64), CURVE_POINTS if at_rest else LIVE_CURVE_POINTS)
+    facts = _static_facts(_Same(tables))
+    domain = facts.domain
     # While training the current fit has no tooltip: x and y only place it.
     moving = live_columns(not at_rest, x=float(grid.max() - grid.min()) if len(grid) else 0.0,
                           y=domain[1] - domain[0])
     current = live_table(("x", "y"), None, moving, x=grid, y=_predict(problem, grid, params), series="current fit")
-    count = len(tables["data"])
+    count = facts.points_shown
     note = f" ({count:,} of {len(x):,} shown)" if count < len(x) else ""
-    truth = "the true curve and " if is_truth.any() else ""
+    truth = "the true curve and " if facts.has_truth else ""
     text = (f"Scatter of the {len(x):,} data points{note} with the current fit, {truth}the "
             f"least-squares fit as lines")
     text += f"; current parameters {', '.join(fmt4(v) for v in params)}." if at_rest else "."
-    return Chart(fit_spec(domain, at_rest, series_drawn(tables)), {"fit": current}, tables, text)
+    return Chart(fit_spec(domain, at_rest, facts.series), {"fit": current}, tables, text)
