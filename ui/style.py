@@ -15,6 +15,8 @@ NARROW = 640  # px: where Streamlit itself stacks columns
 # and until Vega has drawn it the chart had no height: the page below jumped up and back. Its slot is a
 # container keyed "<SELECTABLE_SLOT>-<the chart's height>-<name>" and keeps that height meanwhile.
 SELECTABLE_SLOT = "selectable-chart"
+SELECTABLE_RULES = "\n".join(f'[class*="st-key-{SELECTABLE_SLOT}-{height}-"] [data-testid="stVegaLiteChart"] '
+                             f"{{ min-height: {height}px; }}" for height in sorted({HEIGHT, LANDSCAPE_HEIGHT}))
 
 # With Streamlit's spacing (1rem between buttons, 0.75rem inside each) the eight buttons, Run … Reset with
 # their icons and keys, took 840 px: two rows at a projector's 1280 px with the sidebar open (820 px of
@@ -31,9 +33,8 @@ STYLE = f"""
 button kbd {{ opacity: 1 !important; }}
 [data-testid="stSliderThumbValue"], [role="tab"][aria-selected="true"],
 [role="tab"][aria-selected="true"] * {{ color: inherit; }}
+{SELECTABLE_RULES}
 .st-key-{CONTROL_BAR} {{ gap: 0.5rem; }}
-{chr(10).join(f'[class*="st-key-{SELECTABLE_SLOT}-{height}-"] [data-testid="stVegaLiteChart"] {{ min-height: {height}px; }}'
-         for height in sorted({HEIGHT, LANDSCAPE_HEIGHT}))}
 .st-key-{CONTROL_BAR} button {{ padding-left: 0.6rem; padding-right: 0.6rem; }}
 @media (max-width: {NARROW}px) {{
   .st-key-{CONTROL_BAR} {{ gap: 0.3rem; }}

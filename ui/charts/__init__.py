@@ -14,6 +14,6 @@ from .progress import (HOVER_SELECTION, STEP_SELECTION, LiveFrame, live_frame_fo
 
 __all__ = ["HEIGHT", "LINE", "MAX_POINTS", "NOW", "TARGET", "TOOLTIP_FORMAT", "Chart", "arrow_table", "finite_rows",
            "live", "live_table", "static", "static_table", "thin", "vega_spec", "is_finite_number", "log_ticks",
-           "panels_chart", "schedule_chart", "fit_chart", "fit_static", "LANDSCAPE_HEIGHT", "PICK_SELECTION", "curve_frame",
-           "landscape_chart", "landscape_static", "HOVER_SELECTION", "STEP_SELECTION", "LiveFrame",
+           "panels_chart", "schedule_chart", "fit_chart", "fit_static", "LANDSCAPE_HEIGHT", "PICK_SELECTION",
+           "curve_frame", "landscape_chart", "landscape_static", "HOVER_SELECTION", "STEP_SELECTION", "LiveFrame",
            "live_frame_for", "loss_chart", "loss_static", "params_chart", "params_static"]
