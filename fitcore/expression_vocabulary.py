@@ -1,6 +1,8 @@
 """What a typed function may contain: the functions (each with its NumPy call, its code and its LaTeX), the
 constants, the operators, and what each refused construct is called in a message. A leaf that
 ``fitcore.expression`` checks, evaluates and writes out with, and ``fitcore.expression_latex`` renders with.
+The words that tell a learner what may be typed (a refusal's message, the function box's help) are built
+from the same tables, so a function added here shows up in them.
 """
 from __future__ import annotations
 
@@ -58,8 +60,33 @@ CONSTANTS: Mapping[str, tuple[str, float, str]] = {  # name -> (code, value, LaT
 }
 VARIABLE = "x"
 OPERATORS: Mapping[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-ALLOWED = ("numbers, x, pi and e, + - * / ** and parentheses, and the functions "
-           + ", ".join(name for name in FUNCTIONS if name not in ("asin", "acos", "atan", "ln")))
+
+
+def _spellings(table: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The names of each entry, its first name first: names with an equal entry are spellings of one
+    function or constant (``arcsin`` and ``asin``, ``pi`` and ``π``)."""
+    names: dict[Any, tuple[str, ...]] = {}
+    for name, entry in table.items():
+        names[entry] = names.get(entry, ()) + (name,)
+    return list(names.values())
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _allowed(every_spelling: bool) -> str:
+    """What a typed function may contain, in words; with every spelling, "arcsin (or asin)"."""
+    def spelled(names: tuple[str, ...]) -> str:
+        return f"{names[0]} (or {', '.join(names[1:])})" if every_spelling and len(names) > 1 else names[0]
+    return (f"numbers, {VARIABLE}, {_listed([spelled(n) for n in _spellings(CONSTANTS)])}, "
+            f"{' '.join(OPERATORS.values())} and parentheses, and the functions "
+            + ", ".join(spelled(names) for names in _spellings(FUNCTIONS)))
+
+
+ALLOWED = _allowed(every_spelling=False)   # in a refusal's message
+_IN_FULL = _allowed(every_spelling=True)
+ALLOWED_IN_FULL = _IN_FULL[:1].upper() + _IN_FULL[1:]   # a sentence: the typed function's hover help
 EXAMPLE = "0.5*x**3 - sin(2*x)"
 
 # What a refused construct is called in a message, by node type.

@@ -9,12 +9,18 @@ hover help and bounds come from the same rows; so do "Your own data"'s link keys
 its command-line options (``--function``, ``--degree``, …). The query-string keys are the short ones
 links have carried from the start (``opt``, ``red``, ``every``…); they stay, so shared links keep working.
 
-A leaf module: it imports nothing from fitcore but the error type, so ``optim`` and ``config`` can read it.
+The typed function's hover help lists the words ``fitcore.expression_vocabulary`` accepts, so a function
+added there shows up in it.
+
+A leaf module: it imports nothing from fitcore but the expression vocabulary (a leaf itself), so ``optim``
+and ``config`` can read it.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from .expression_vocabulary import ALLOWED_IN_FULL
 
 MAX_STEPS = 10_000_000
 MAX_LR = 1e6
@@ -176,8 +182,7 @@ SOURCE_FIELDS: tuple[Field, ...] = (
           part="custom"),
     Field("expression", "text", "y =", "fn", "--function", 'a function of x to fit, e.g. "0.5*x**3 - sin(2*x)"',
           Bounds(0, MAX_EXPRESSION_LENGTH), part="custom", only="function",
-          tip="Numbers, x, pi, e, + − * / ** and parentheses, and sin cos tan exp log sqrt abs tanh sinh cosh "
-              "arcsin arccos arctan floor ceil sign step. Nothing you type is run as code."),
+          tip=f"{ALLOWED_IN_FULL}. Nothing you type is run as code."),
     Field("x_min", "float", "x from", "xmin", "--x-min", "--function: smallest x (-2)",
           Bounds(-MAX_ABS_X, MAX_ABS_X), part="custom", only="function"),
     Field("x_max", "float", "x to", "xmax", "--x-max", "--function: largest x (2)",
