@@ -26,7 +26,8 @@ from .notebook_log import notebook_summary
 from .export import export_script
 from .optim import OPTIMIZER_LABELS, OPTIMIZERS, SCHEDULE_LABELS, SCHEDULES, Schedule
 from .problems import DTYPES, PROBLEMS, REDUCTIONS, get_problem
-from .settings import FIELD, FIELDS, MAX_DEGREE, MIN_DEGREE, SOURCE_FIELDS, Field
+from .settings import (FIELD, FIELDS, MAX_DEGREE, MIN_DEGREE, SCHEDULE_FIELDS, SOURCE_FIELDS, Field,
+                       schedule_settings)
 from .settings import flag as _flag
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -152,22 +153,21 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 def _option(field: Field) -> dict[str, Any]:
     """argparse's keywords for one setting of ``fitcore.settings``: its type, choices and help."""
     if field.kind == "bool":
-        return {"action": "store_true", "help": field.help}
+        return {"action": "store_true", "help": field.full_help}
     if field.kind == "choice":
         listed = CLI_CHOICES.get(field.name)
         if listed is None:  # a demo's notebook variants: checked once the demo is known
-            return {"metavar": "KEY", "help": field.help}
-        return {"choices": listed, "metavar": "NAME", "help": f"{field.help}: {', '.join(listed)}"}
+            return {"metavar": "KEY", "help": field.full_help}
+        return {"choices": listed, "metavar": "NAME", "help": f"{field.full_help}: {', '.join(listed)}"}
     if field.kind == "optional-floats":
-        return {"type": _numbers, "metavar": "F,F,…", "help": field.help}
+        return {"type": _numbers, "metavar": "F,F,…", "help": field.full_help}
     if field.kind == "text":
-        return {"metavar": TEXT_METAVARS.get(field.name, "NAME"), "help": field.help}
-    return {"type": _whole if field.whole else _number, "metavar": "N" if field.whole else "F", "help": field.help}
+        return {"metavar": TEXT_METAVARS.get(field.name, "NAME"), "help": field.full_help}
+    return {"type": _whole if field.whole else _number, "metavar": "N" if field.whole else "F", "help": field.full_help}
 
 
 # --- from arguments to a RunConfig ----------------------------------------------------------------
 
-SCHEDULE_OPTIONS = {"gamma": ("step", "exponential"), "step_size": ("step",), "lr_min": ("cosine",)}
 RUN_FIELDS = tuple(f.name for f in FIELDS if f.part is None and f.name != "variant")
 
 
@@ -267,13 +267,14 @@ def _column(table: Any, wanted: str | None, flag: str) -> int | None:
 
 def _schedule(args: argparse.Namespace) -> Schedule | None:
     kind = args.schedule or "constant"
-    for name, kinds in SCHEDULE_OPTIONS.items():
-        if getattr(args, name) is not None and kind not in kinds:
+    for name in SCHEDULE_FIELDS:   # the kind's own row names no schedules: it is never refused here
+        kinds = FIELD[name].schedules
+        if kinds and getattr(args, name) is not None and kind not in kinds:
             raise UsageError(f"{_flag(name)} applies to {_flag('schedule')} {' or '.join(kinds)}, not to the {kind} "
                              "schedule")
     if args.schedule is None:
         return None
-    values = {name: getattr(args, name) for name in SCHEDULE_OPTIONS if getattr(args, name) is not None}
+    values = {name: getattr(args, name) for name in schedule_settings(kind) if getattr(args, name) is not None}
     return Schedule(kind, **values)
 
 
@@ -332,8 +333,7 @@ def listing_lines() -> list[str]:
     lines += [f"  {name:<16}{OPTIMIZER_LABELS[name]}" for name in OPTIMIZERS]
     lines += ["", f"Schedules ({_flag('schedule')})"]
     for kind in SCHEDULES:
-        options = [f"{_flag(name)} {_option(FIELD[name])['metavar']}" for name, kinds in SCHEDULE_OPTIONS.items()
-                   if kind in kinds]
+        options = [f"{_flag(name)} {_option(FIELD[name])['metavar']}" for name in schedule_settings(kind)]
         lines.append(f"  {kind:<16}{SCHEDULE_LABELS[kind]}" + ("  " + " ".join(options) if options else ""))
     return lines
 

@@ -9,6 +9,10 @@ hover help and bounds come from the same rows; so do "Your own data"'s link keys
 its command-line options (``--function``, ``--degree``, …). The query-string keys are the short ones
 links have carried from the start (``opt``, ``red``, ``every``…); they stay, so shared links keep working.
 
+Which schedule reads which of the schedule's settings is the rows' too (``Field.schedules``): the CLI's
+checks and listing, the sidebar's schedule group and the exported command and script read
+``schedule_settings``.
+
 The typed function's hover help lists the words ``fitcore.expression_vocabulary`` accepts, so a function
 added there shows up in it.
 
@@ -85,6 +89,12 @@ class Field:
     toggle: str | None = None   # an optional setting's switch ("Fresh data from a seed")
     tip: str | None = None      # hover help on its first widget (the switch, for an optional setting)
     only: str | None = None     # your own data: the source kind it applies to (function or csv)
+    schedules: tuple[str, ...] = ()   # a schedule's setting: the kinds of schedule that read it
+
+    @property
+    def full_help(self) -> str:
+        """The command line's help: ``help``, and for a schedule's setting the schedules that read it."""
+        return f"{self.help} ({', '.join(self.schedules)})" if self.schedules else self.help
 
     @property
     def widget_label(self) -> str:
@@ -159,12 +169,13 @@ FIELDS: tuple[Field, ...] = (
           Bounds(0.0, MAX_NOISE), phrase="noise {:g}", departs="noise {:g}"),
     Field("schedule", "choice", "Learning-rate schedule", "sched", "--schedule", "how the learning rate changes",
           part="schedule", departs="a {} schedule", widget="Schedule"),
-    Field("gamma", "float", "Decay factor γ", "gamma", "--gamma", "decay factor (step, exponential)",
-          Bounds(0.0, 1.0, low_open=True), (1e-6, 1.0), part="schedule"),
-    Field("step_size", "int", "Decay every k steps", "every", "--step-size", "steps between decays (step)",
-          Bounds(1, math.inf, high_open=True), (1, MAX_STEPS), part="schedule"),
-    Field("lr_min", "float", "Final learning rate (cosine)", "lrmin", "--lr-min", "final learning rate (cosine)",
-          Bounds(0.0, math.inf, high_open=True), (0.0, MAX_LR), part="schedule", widget="Final learning rate"),
+    Field("gamma", "float", "Decay factor γ", "gamma", "--gamma", "decay factor",
+          Bounds(0.0, 1.0, low_open=True), (1e-6, 1.0), part="schedule", schedules=("step", "exponential")),
+    Field("step_size", "int", "Decay every k steps", "every", "--step-size", "steps between decays",
+          Bounds(1, math.inf, high_open=True), (1, MAX_STEPS), part="schedule", schedules=("step",)),
+    Field("lr_min", "float", "Final learning rate (cosine)", "lrmin", "--lr-min", "final learning rate",
+          Bounds(0.0, math.inf, high_open=True), (0.0, MAX_LR), part="schedule", widget="Final learning rate",
+          schedules=("cosine",)),
     Field("loss_below", "optional-float", "Stop when the loss is below", "below", "--loss-below",
           "stop once the loss is at most F", Bounds(0.0, math.inf, high_open=True), (0.0, 1e300), part="stop",
           toggle="Stop when the loss is below a threshold", widget="Loss threshold"),
@@ -206,6 +217,11 @@ BY_URL = {f.url: f for f in FIELDS if f.url is not None}
 SCHEDULE_FIELDS = tuple(f.name for f in FIELDS if f.part == "schedule")   # schedule (its kind) first
 STOP_FIELDS = tuple(f.name for f in FIELDS if f.part == "stop")
 SOURCE_FIELD = {f.name: f for f in SOURCE_FIELDS}
+
+
+def schedule_settings(kind: str) -> tuple[str, ...]:
+    """The settings a schedule of this kind reads (none for a constant one), in the table's order."""
+    return tuple(f.name for f in FIELD.values() if kind in f.schedules)
 
 
 def bounds(name: str) -> Bounds:

@@ -146,6 +146,37 @@ def test_that_every_row_has_a_cli_flag_that_sets_it(field) -> None:
     assert setting_values(RunConfig.notebook(PAGE))[field.name] != value, "the flag changed the setting"
 
 
+# --- which schedule reads which setting: the rows' own (Field.schedules, fitcore.settings.schedule_settings) ---
+
+def test_that_each_schedule_reads_the_settings_its_rows_name_and_the_help_says_which() -> None:
+    from fitcore import SCHEDULES
+    from fitcore.settings import schedule_settings
+    assert {kind: schedule_settings(kind) for kind in SCHEDULES} == {
+        "constant": (), "step": ("gamma", "step_size"), "exponential": ("gamma",), "cosine": ("lr_min",)}
+    for field in FIELDS:
+        assert set(field.schedules) <= set(SCHEDULES), field.name
+        assert not field.schedules or field.part == "schedule", field.name
+    assert [cli._option(FIELD[name])["help"] for name in ("gamma", "step_size", "lr_min")] == \
+        ["decay factor (step, exponential)", "steps between decays (step)", "final learning rate (cosine)"]
+
+
+def test_that_a_schedule_setting_given_to_another_schedule_is_read_so_by_the_cli_the_export_and_the_sidebar(
+        monkeypatch) -> None:
+    from fitcore import cli_arguments, export_script
+    from test_dashboard import open_page
+    monkeypatch.setitem(FIELD, "gamma", dataclasses.replace(FIELD["gamma"], schedules=("step", "exponential",
+                                                                                       "cosine")))
+    args = cli._parser().parse_args(["run", PAGE, "--schedule", "cosine", "--gamma", "0.25", "--lr-min", "0.001"])
+    config = cli.config_from_args(args)
+    assert (config.schedule.kind, config.schedule.gamma, config.schedule.lr_min) == ("cosine", 0.25, 0.001)
+    assert "--gamma F --lr-min F" in next(line for line in cli.listing_lines() if line.startswith("  cosine"))
+    arguments = cli_arguments(config)
+    assert arguments[arguments.index("--gamma") + 1] == "0.25"
+    assert "GAMMA = 0.25" in export_script(config).splitlines()
+    page = "linear-2x"
+    shown = {w.key for w in open_page(page, {"sched": "cosine"}).sidebar.number_input}
+    assert {f"{page}:gamma", f"{page}:lr_min"} <= shown and f"{page}:step_size" not in shown
+
 
 # --- the page: links and the sidebar's changes (ui.page.settings, ui.page.sidebar) -------------------------
 

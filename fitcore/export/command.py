@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 
 from ..config import RunConfig
+from ..settings import FIELD, schedule_settings
 from ..settings import flag as _flag
 
 
@@ -27,12 +28,9 @@ def cli_arguments(config: RunConfig) -> list[str]:
     s = c.schedule
     if s.kind != "constant":
         args += [_flag("schedule"), s.kind]
-        if s.kind in ("step", "exponential"):
-            args += [_flag("gamma"), number(s.gamma)]
-        if s.kind == "step":
-            args += [_flag("step_size"), str(s.step_size)]
-        if s.kind == "cosine":
-            args += [_flag("lr_min"), number(s.lr_min)]
+        for name in schedule_settings(s.kind):
+            value = getattr(s, FIELD[name].attribute)
+            args += [_flag(name), str(value) if FIELD[name].whole else number(value)]
     if c.stop.loss_below is not None:
         args += [_flag("loss_below"), number(c.stop.loss_below)]
     if c.stop.plateau_tol is not None:

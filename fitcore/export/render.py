@@ -15,6 +15,7 @@ import jinja2
 from ..config import RunConfig
 from ..device import NOTEBOOK_LINE
 from ..optim import ADAM_BETAS, EPS, MOMENTUM, OPTIMIZER_LABELS, RMS_ALPHA, SLOTS
+from ..settings import schedule_settings
 from .command import export_command_lines, number
 from .facts import ScriptFacts, as_floats
 
@@ -76,7 +77,7 @@ def _environment() -> jinja2.Environment:
                        add_suffix=lambda text, suffix: f"{text}{suffix}", comment=_comment)
     env.globals.update(NOTEBOOK_LINE=NOTEBOOK_LINE, ADAM_BETAS=ADAM_BETAS, EPS=EPS, MOMENTUM=MOMENTUM,
                        RMS_ALPHA=RMS_ALPHA, SLOTS=SLOTS, OPTIMIZER_LABELS=OPTIMIZER_LABELS,
-                       TORCH_UNROLL=TORCH_UNROLL, XLA_CAPACITY=XLA_CAPACITY)
+                       TORCH_UNROLL=TORCH_UNROLL, XLA_CAPACITY=XLA_CAPACITY, schedule_settings=schedule_settings)
     return env
 
 

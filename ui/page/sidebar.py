@@ -13,7 +13,7 @@ import streamlit as st
 from fitcore import (IMPLEMENTATIONS, OPTIMIZER_LABELS, SCHEDULE_LABELS, Problem, compiled_unavailable,
                      get_implementation, is_available, missing_message)
 from fitcore.device import DEVICE_LABELS, accelerator_statuses, resolve_device
-from fitcore.settings import FIELD
+from fitcore.settings import FIELD, schedule_settings
 
 from ui import charts
 from ui.page.settings import (PAGE_NAMES, Setting, choices_for, defaults, notice_text, parse_query, points_bounds,
@@ -28,6 +28,9 @@ OPTIONAL_DEFAULTS = {"loss_below": 1e-3, "plateau_tol": 1e-6, "seed": 0}
 # A setting the sidebar draws no widget for: θ₀ is chosen on the charts (a click on the landscape, the By
 # hand tab) and kept in DemoState.start; a link carries it like any other.
 CHOSEN_START = "start"
+# How a schedule's settings step and print in their inputs; which schedule shows which is fitcore.settings'.
+SCHEDULE_INPUTS: dict[str, dict[str, Any]] = {"gamma": {"format": "%g", "step": 0.05}, "step_size": {"step": 10},
+                                              "lr_min": {"format": "%g"}}
 
 
 def _decade(lr: float) -> float:
@@ -203,12 +206,8 @@ def render(problem: Problem, state: DemoState) -> dict[str, Any]:
         with st.expander(FIELD["schedule"].label):
             kind = st.selectbox(FIELD["schedule"].widget_label, choices_for(problem, "schedule"),
                                 key=key("schedule"), format_func=SCHEDULE_LABELS.get)
-            if kind in ("step", "exponential"):
-                _number(problem, "gamma", key, format="%g", step=0.05)
-            if kind == "step":
-                _number(problem, "step_size", key, step=10)
-            if kind == "cosine":
-                _number(problem, "lr_min", key, format="%g")
+            for name in schedule_settings(kind):
+                _number(problem, name, key, **SCHEDULE_INPUTS.get(name, {}))
         with st.expander("Stop early"):
             if _switch("loss_below", key):
                 _number(problem, "loss_below", key, format="%g")
@@ -246,11 +245,11 @@ def chosen_start(problem: Problem, state: DemoState) -> tuple[float, ...] | None
 def lr_schedule_preview(problem: Problem, values: dict[str, Any]) -> None:
     """The small lr-against-step chart for a non-constant schedule, drawn in the sidebar."""
     from fitcore import Schedule
-    if values["schedule"] == "constant":
+    kind = values["schedule"]
+    if kind == "constant":
         return
     try:
-        schedule = Schedule(values["schedule"], float(values["gamma"]), int(values["step_size"]),
-                            float(values["lr_min"]))
+        schedule = Schedule(kind, **{name: values[name] for name in schedule_settings(kind)})
     except ValueError:
         return
     chart = charts.schedule_chart(schedule, float(values["lr"]), int(values["steps"]))
