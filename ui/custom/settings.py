@@ -89,7 +89,7 @@ def _parse(field: Field, raw: str) -> tuple[Any, str | None]:
         number = float(text)
     except (ValueError, OverflowError):
         number = math.nan
-    whole = field.kind == "int"
+    whole = field.whole
     if not field.bounds.holds(number) or (whole and not number.is_integer()):
         return None, f"not a {'whole ' if whole else ''}number from {low:g} to {high:g}"
     return (int(number) if whole else number), None

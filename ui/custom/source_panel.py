@@ -19,8 +19,8 @@ from fitcore.settings import FIELD, SOURCE_FIELD, Field
 
 from ui.custom.conditioning import conditioning_panel, learning_rate_check
 from ui.custom.keys import key, literal
-from ui.custom.settings import (CUSTOM_PRESET, KIND_LABELS, POLYNOMIAL_PRESET, PRESET_LABELS, function_source_of,
-                                parse_coefficients)
+from ui.custom.settings import (CUSTOM_PRESET, KIND_LABELS, POLYNOMIAL_PRESET, PRESET_LABELS, SOURCE_KEYS,
+                                function_source_of, parse_coefficients)
 from ui.page.limits import accelerated_points, how_to_raise, upload_limits
 from ui.page.state import DemoState
 
@@ -246,8 +246,7 @@ def data_panel(state: DemoState) -> CustomSource | None:
         elif kind == "csv" and ready:
             source = _csv_source(state, *ready, degree, standardise)
         state.extras["source_values"].update({name: st.session_state.get(key(name)) for name in
-                                              ("src", "preset", "fn", "coef", "xmin", "xmax", "deg", "std",
-                                               "xcol", "ycol")})
+                                              (*SOURCE_KEYS, "preset", "coef", "xcol", "ycol")})
         if source is not None:
             points = int(st.session_state[key("points")])
             conditioning_panel(source, points)

@@ -109,9 +109,9 @@ def _impl_label(impl_id: str) -> str:
 def _number(problem: Problem, name: str, key: Callable[[str], str], **options: Any) -> None:
     """A number input for a setting of the page's table, labelled and bounded as its row says."""
     setting: Setting = setting_named(problem, name)
-    whole = setting.kind in ("int", "optional-int")
-    low, high = (int(setting.low), int(setting.high)) if whole else (float(setting.low), float(setting.high))
-    st.number_input(FIELD[name].widget_label, min_value=low, max_value=high, key=key(name), **options)
+    field = FIELD[name]
+    low, high = (int(setting.low), int(setting.high)) if field.whole else (float(setting.low), float(setting.high))
+    st.number_input(field.widget_label, min_value=low, max_value=high, key=key(name), **options)
 
 
 def _switch(name: str, key: Callable[[str], str]) -> bool:
