@@ -28,9 +28,18 @@ HANDBACK = 0.05  # seconds of training at most between two calls into Streamlit 
 # each other and every page would stall; under the budget each page slows evenly instead.
 REDRAW_BUDGET = 40.0
 # How often a session following a worker's run calls into Streamlit between redraws: only so that a click's
-# new script takes over (the click's callback has already halted the worker). Every such call sends a
-# message to the browser, 60 sessions calling every 50 ms flooded the server's event loop.
+# new script takes over (the click's callback has already halted the worker). It sends nothing (hand_back);
+# when it drew an empty placeholder, 60 sessions calling every 50 ms flooded the server's event loop.
 REMOTE_HANDBACK = 0.25
+HANDBACK_KEY = "fitcore:handback"  # a session-state key never set: reading it is the hand-back
+
+
+def hand_back() -> None:
+    """A call into Streamlit where a click's rerun request stops this script (``runner.fastReruns``), and
+    that sends the browser nothing: every read of session state yields to the script runner. The loops
+    called ``slot.empty()`` here, a message to the browser and a render there each time: 120 a second
+    for 30 sessions following their workers, every one of them work for the server's one interpreter."""
+    st.session_state.get(HANDBACK_KEY)
 
 
 def prepare(run: Run, slot: st.delta_generator.DeltaGenerator) -> str | None:
@@ -128,7 +137,7 @@ def _train(state: DemoState, run: Run, rate: int, slot: st.delta_generator.Delta
                 run.advance(max_seconds=min(HANDBACK, max(deadline - time.perf_counter(), 0.0)))
                 if run.finished or time.perf_counter() >= deadline:
                     break
-                slot.empty()
+                hand_back()
             began = time.perf_counter()
             redraw(run)
             drawing = time.perf_counter() - began
@@ -163,7 +172,7 @@ def _follow_remote(state: DemoState, run: RemoteRun, rate: int, slot: st.delta_g
                 if run.finished or now >= deadline:
                     break
                 if now - handed_back >= REMOTE_HANDBACK:
-                    slot.empty()
+                    hand_back()
                     handed_back = now
             began = time.perf_counter()
             redraw(run)
