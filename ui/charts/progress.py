@@ -122,15 +122,15 @@ def _whole_run(steps: np.ndarray, losses: np.ndarray, marker: tuple[int, float] 
                label: str) -> pa.Table:
     """The run at rest, thinned once: the rows to the step shown are the curve ("curve"), the rows after it
     its faded rest ("later"); the step shown itself closes the one and opens the other, so both reach it."""
-    shown = marker[0] if marker is not None else last_step
-    after = steps > shown
-    here = ([marker[0]], [marker[1]]) if marker is not None else ([], [])
-    joins = bool(after.any()) and marker is not None
-    before = ~after & (steps != shown) if marker is not None else ~after
-    step = np.concatenate([steps[before], here[0], here[0] if joins else [], steps[after]])
-    loss = np.concatenate([losses[before], here[1], here[1] if joins else [], losses[after]])
-    kind = np.array(["curve"] * (int(before.sum()) + len(here[0]))
-                    + ["later"] * ((1 if joins else 0) + int(after.sum())))
+    if marker is None:
+        after = steps > last_step
+        step, loss, kind = steps, losses, np.where(after, "later", "curve")
+    else:
+        before, after = steps < marker[0], steps > marker[0]
+        ends = [marker] * (2 if after.any() else 1)   # the step shown ends the curve and, if any, starts the rest
+        step = np.concatenate([steps[before], [s for s, _ in ends], steps[after]])
+        loss = np.concatenate([losses[before], [v for _, v in ends], losses[after]])
+        kind = np.repeat(["curve", "later"], [int(before.sum()) + 1, len(ends) - 1 + int(after.sum())])
     return live_table(("step", "loss"), "loss", step=step, loss=loss, kind=pa.array(kind), run=label)
 
 
